@@ -1,0 +1,424 @@
+//! The node: neural masses coupled by a local connectivity matrix with optional delays.
+
+use std::collections::HashMap;
+
+use crate::coupling::{Coupling, WeightTransform};
+use crate::error::{Error, Result};
+use crate::mass::AnyMass;
+use crate::matrix::SquareMatrix;
+use crate::paths::{PathPattern, closest};
+use crate::rng::SplitMix64;
+
+/// One node-local coupling term: input `input` of mass `target` receives
+/// `sum_j w(C[target, j]) * out_j(t - D[target, j])` over the source masses `j`, where
+/// `out_j` is mass `j`'s [local output](NeuralMass::local_output) and `C`, `D` are the
+/// node's local connectivity and delays.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalCoupling {
+    /// Index of the receiving mass.
+    pub target: usize,
+    /// The receiving mass's input name, e.g. `node_exc_inh`.
+    pub input: String,
+    /// Indices of the sending masses.
+    pub sources: Vec<usize>,
+    /// Weight transform applied to the connectivity entries.
+    pub weights: WeightTransform,
+}
+
+/// A network node: one or more masses, their local connectivity `[to, from]` and local
+/// delays (ms), an optional initial state, and the network couplings it uses by default.
+///
+/// Build one from a model (`WilsonCowanNode::default().into()`) or from your own masses
+/// with [`Node::new`] / [`Node::excitatory_inhibitory`].
+#[derive(Debug, Clone)]
+pub struct Node {
+    label: String,
+    network_label: String,
+    masses: Vec<Box<dyn AnyMass>>,
+    state_names: Vec<String>,
+    connectivity: SquareMatrix,
+    delays: SquareMatrix,
+    local_couplings: Vec<LocalCoupling>,
+    initial_state: Option<Vec<f64>>,
+    default_couplings: Vec<Coupling>,
+}
+
+impl Node {
+    /// A node of masses without local coupling (e.g. a single Hopf oscillator).
+    ///
+    /// `label` is the node's label in parameter paths (`HopfNode` gives `HopfNode_0.…`).
+    pub fn new(label: impl Into<String>, masses: Vec<Box<dyn AnyMass>>) -> Result<Self> {
+        let label = label.into();
+        if masses.is_empty() {
+            return Err(Error::Invalid(format!("node `{label}` has no masses")));
+        }
+        if masses.len() > 1 {
+            let mut types: Vec<&str> = Vec::new();
+            for m in &masses {
+                let Some(t) = m.mass_type() else {
+                    return Err(Error::Invalid(format!(
+                        "node `{label}`: mass `{}` needs a mass type (e.g. EXC/INH) in a multi-mass node",
+                        m.label()
+                    )));
+                };
+                if types.contains(&t) {
+                    return Err(Error::Invalid(format!("node `{label}`: mass type `{t}` appears twice")));
+                }
+                types.push(t);
+            }
+        }
+        let mut state_names: Vec<String> =
+            masses.iter().flat_map(|m| m.state_names().iter().map(|s| s.to_string())).collect();
+        let mut sorted = state_names.clone();
+        sorted.sort();
+        sorted.dedup();
+        if sorted.len() != state_names.len() {
+            // neurolib's rule: make names unique by appending the mass type.
+            state_names = masses
+                .iter()
+                .flat_map(|m| {
+                    let t = m.mass_type().unwrap_or("");
+                    m.state_names().iter().map(move |s| format!("{s}_{t}"))
+                })
+                .collect();
+        }
+        let n = masses.len();
+        Ok(Node {
+            network_label: "Network".into(),
+            label,
+            masses,
+            state_names,
+            connectivity: SquareMatrix::zeros(n),
+            delays: SquareMatrix::zeros(n),
+            local_couplings: Vec::new(),
+            initial_state: None,
+            default_couplings: Vec::new(),
+        })
+    }
+
+    /// A node whose masses are coupled by type, as neurolib's excitatory/inhibitory nodes
+    /// (only the structure is checked here; values are validated before a run):
+    /// an input named `node_<to>_<from>` (or `node_<to>_<from>_sq` for squared weights) of a
+    /// mass of type `<TO>` receives the local outputs of the masses of type `<FROM>`, weighted
+    /// by `connectivity[to, from]` and delayed by `delays[to, from]` ms.
+    pub fn excitatory_inhibitory(
+        label: impl Into<String>,
+        masses: Vec<Box<dyn AnyMass>>,
+        connectivity: SquareMatrix,
+        delays: Option<SquareMatrix>,
+    ) -> Result<Self> {
+        let mut node = Node::new(label, masses)?;
+        for m in &node.masses {
+            if m.local_output().is_none() {
+                return Err(Error::Invalid(format!(
+                    "node `{}`: mass `{}` offers no local output variable",
+                    node.label,
+                    m.label()
+                )));
+            }
+        }
+        let types: Vec<String> =
+            node.masses.iter().map(|m| m.mass_type().unwrap_or("").to_ascii_lowercase()).collect();
+        let mut rules = Vec::new();
+        for (t, m) in node.masses.iter().enumerate() {
+            for input in m.inputs() {
+                let Some(rest) = input.strip_prefix("node_") else { continue };
+                let (rest, weights) = match rest.strip_suffix("_sq") {
+                    Some(r) => (r, WeightTransform::Squared),
+                    None => (rest, WeightTransform::Linear),
+                };
+                let Some((to_type, from_type)) = rest.split_once('_') else { continue };
+                if to_type != types[t] {
+                    continue;
+                }
+                let sources: Vec<usize> = (0..types.len()).filter(|&j| types[j] == from_type).collect();
+                if !sources.is_empty() {
+                    rules.push(LocalCoupling { target: t, input: input.to_string(), sources, weights });
+                }
+            }
+        }
+        node.check_local_shape("local_connectivity", &connectivity)?;
+        node.connectivity = connectivity;
+        if let Some(d) = delays {
+            node.check_local_shape("local_delays", &d)?;
+            node.delays = d;
+        }
+        node.local_couplings = rules;
+        Ok(node)
+    }
+
+    /// Label used in parameter paths, e.g. `WCnode`.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Label a network of such nodes carries in neurolib (e.g. `WCnet`).
+    pub fn network_label(&self) -> &str {
+        &self.network_label
+    }
+
+    /// Set the label a network of such nodes carries.
+    pub fn with_network_label(mut self, label: impl Into<String>) -> Self {
+        self.network_label = label.into();
+        self
+    }
+
+    /// Set the network couplings a network of such nodes uses unless told otherwise.
+    pub fn with_default_couplings(mut self, couplings: Vec<Coupling>) -> Self {
+        self.default_couplings = couplings;
+        self
+    }
+
+    /// Add an explicit local coupling rule.
+    pub fn with_local_coupling(mut self, rule: LocalCoupling) -> Result<Self> {
+        let n = self.masses.len();
+        if rule.target >= n || rule.sources.iter().any(|&s| s >= n) {
+            return Err(Error::Invalid(format!("local coupling `{}` refers to a mass index >= {n}", rule.input)));
+        }
+        if !self.masses[rule.target].inputs().contains(&rule.input.as_str()) {
+            return Err(Error::UnknownName {
+                kind: format!("input of mass `{}`", self.masses[rule.target].label()),
+                name: rule.input.clone(),
+                expected: self.masses[rule.target].inputs().join(", "),
+            });
+        }
+        if let Some(&s) = rule.sources.iter().find(|&&s| self.masses[s].local_output().is_none()) {
+            return Err(Error::Invalid(format!("mass `{}` offers no local output variable", self.masses[s].label())));
+        }
+        self.local_couplings.push(rule);
+        Ok(self)
+    }
+
+    /// The network couplings this node's model uses by default.
+    pub fn default_couplings(&self) -> &[Coupling] {
+        &self.default_couplings
+    }
+
+    /// The masses.
+    pub fn masses(&self) -> &[Box<dyn AnyMass>] {
+        &self.masses
+    }
+
+    /// Node-level state variable names (e.g. `q_mean_EXC`), in state-vector order.
+    pub fn state_names(&self) -> &[String] {
+        &self.state_names
+    }
+
+    /// Index of a node-level state variable.
+    pub fn state_index(&self, name: &str) -> Option<usize> {
+        self.state_names.iter().position(|s| s == name)
+    }
+
+    /// Number of state variables.
+    pub fn state_len(&self) -> usize {
+        self.state_names.len()
+    }
+
+    /// Offset of mass `m`'s first variable in the node's state vector.
+    pub fn mass_offset(&self, m: usize) -> usize {
+        self.masses[..m].iter().map(|x| x.state_names().len()).sum()
+    }
+
+    /// All coupling inputs consumed by this node's masses.
+    pub fn inputs(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.masses.iter().flat_map(|m| m.inputs().iter().copied())
+    }
+
+    /// Local connectivity `[to, from]`.
+    pub fn local_connectivity(&self) -> &SquareMatrix {
+        &self.connectivity
+    }
+
+    /// Local delays in ms `[to, from]`.
+    pub fn local_delays(&self) -> &SquareMatrix {
+        &self.delays
+    }
+
+    /// The local coupling rules.
+    pub fn local_couplings(&self) -> &[LocalCoupling] {
+        &self.local_couplings
+    }
+
+    /// Replace the local connectivity `[to, from]` (one row and column per mass;
+    /// entries must be finite, checked here and again before a run).
+    pub fn set_local_connectivity(&mut self, c: SquareMatrix) -> Result<()> {
+        self.check_local_shape("local_connectivity", &c)?;
+        c.check_finite("local_connectivity")?;
+        self.connectivity = c;
+        Ok(())
+    }
+
+    /// Replace the local delays (ms, `[to, from]`; finite and `>= 0`).
+    pub fn set_local_delays(&mut self, d: SquareMatrix) -> Result<()> {
+        self.check_local_shape("local_delays", &d)?;
+        d.check_non_negative("local_delays")?;
+        self.delays = d;
+        Ok(())
+    }
+
+    fn check_local_shape(&self, name: &str, m: &SquareMatrix) -> Result<()> {
+        let n = self.masses.len();
+        if m.n() != n {
+            return Err(Error::MatrixShape { name: name.into(), expected: n, rows: m.n(), cols: m.n() });
+        }
+        Ok(())
+    }
+
+    /// The explicit initial state, if one was set.
+    pub fn initial_state(&self) -> Option<&[f64]> {
+        self.initial_state.as_deref()
+    }
+
+    /// Set the whole initial state (state-vector order).
+    pub fn set_initial_state(&mut self, state: Vec<f64>) -> Result<()> {
+        if state.len() != self.state_len() {
+            return Err(Error::Invalid(format!(
+                "initial state of `{}` needs {} values ({}), got {}",
+                self.label,
+                self.state_len(),
+                self.state_names.join(", "),
+                state.len()
+            )));
+        }
+        if let Some((i, v)) = state.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::InvalidValue {
+                name: format!("initial_state.{}", self.state_names[i]),
+                value: *v,
+                allowed: "a finite number".into(),
+            });
+        }
+        self.initial_state = Some(state);
+        Ok(())
+    }
+
+    /// Set some initial values by variable name; the others keep their current value
+    /// (the explicit one, or the one drawn from `seed`).
+    pub fn set_initial_values(&mut self, values: &HashMap<String, f64>, seed: u64) -> Result<()> {
+        let mut state = self.initial_state.clone().unwrap_or_else(|| self.random_initial_state(seed));
+        for (name, &v) in values {
+            let i = self.state_index(name).ok_or_else(|| Error::UnknownName {
+                kind: format!("state variable of `{}`", self.label),
+                name: name.clone(),
+                expected: self.state_names.join(", "),
+            })?;
+            state[i] = v;
+        }
+        self.set_initial_state(state)
+    }
+
+    /// Initial state drawn uniformly from each mass's initial-state ranges with a generator
+    /// seeded by `seed` (the engine derives it from the run seed and node index).
+    pub fn random_initial_state(&self, seed: u64) -> Vec<f64> {
+        let mut rng = SplitMix64::new(seed);
+        self.masses
+            .iter()
+            .flat_map(|m| m.initial_state_range())
+            .map(|(lo, hi)| lo + (hi - lo) * rng.next_f64())
+            .collect()
+    }
+
+    /// The initial state to use: the explicit one or one drawn from `seed`.
+    pub fn resolved_initial_state(&self, seed: u64) -> Vec<f64> {
+        self.initial_state.clone().unwrap_or_else(|| self.random_initial_state(seed))
+    }
+
+    /// Largest local delay (ms).
+    pub fn max_delay(&self) -> f64 {
+        self.delays.max()
+    }
+
+    /// Parameter paths relative to the node, `<mass label>_<index>.<name>`, with values.
+    pub fn params(&self) -> Vec<(String, f64)> {
+        let mut out = Vec::new();
+        for (j, m) in self.masses.iter().enumerate() {
+            let p = m.params();
+            for (i, s) in p.specs().iter().enumerate() {
+                out.push((format!("{}_{j}.{}", m.label(), s.name), p.get(i)));
+            }
+        }
+        out
+    }
+
+    /// Resolve a node-relative path to (mass index, parameter index). Accepts
+    /// `<mass label>_<index>.<name>`, `<MASS TYPE>.<name>` (e.g. `EXC.tau`) and, for
+    /// single-mass nodes, the bare `<name>`.
+    pub fn resolve_param(&self, path: &str) -> Option<(usize, usize)> {
+        let (prefix, name) = match path.rsplit_once('.') {
+            Some((p, n)) => (Some(p), n),
+            None => (None, path),
+        };
+        for (j, m) in self.masses.iter().enumerate() {
+            let ok = match prefix {
+                None => self.masses.len() == 1,
+                Some(p) => p == format!("{}_{j}", m.label()) || m.mass_type() == Some(p),
+            };
+            if ok && let Some(i) = m.params().index_of(name) {
+                return Some((j, i));
+            }
+        }
+        None
+    }
+
+    /// Set one parameter of a mass, validated; `path` is used in errors.
+    pub fn set_mass_param(&mut self, mass: usize, param: usize, value: f64, path: &str) -> Result<()> {
+        self.masses[mass].params_mut().set_checked(param, value, path)
+    }
+
+    /// Read one parameter of a mass.
+    pub fn mass_param(&self, mass: usize, param: usize) -> f64 {
+        self.masses[mass].params().get(param)
+    }
+
+    /// Set parameters by node-relative path or glob (see [`Node::resolve_param`] and
+    /// [`PathPattern`]); returns how many were set. A pattern that matches nothing is an
+    /// error naming the closest paths.
+    pub fn set_param(&mut self, pattern: &str, value: f64) -> Result<usize> {
+        let pat = PathPattern::parse(pattern);
+        if pat.is_exact() {
+            let (m, i) = self.resolve_param(pattern).ok_or_else(|| self.unknown(pattern))?;
+            self.set_mass_param(m, i, value, pattern)?;
+            return Ok(1);
+        }
+        let hits: Vec<(usize, usize, String)> = self
+            .masses
+            .iter()
+            .enumerate()
+            .flat_map(|(j, m)| {
+                let p = m.params();
+                p.specs()
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, s)| (j, i, format!("{}_{j}.{}", m.label(), s.name)))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|(_, _, path)| pat.matches(path))
+            .collect();
+        if hits.is_empty() {
+            return Err(self.unknown(pattern));
+        }
+        for (m, i, path) in &hits {
+            self.set_mass_param(*m, *i, value, path)?;
+        }
+        Ok(hits.len())
+    }
+
+    fn unknown(&self, pattern: &str) -> Error {
+        let paths: Vec<String> = self.params().into_iter().map(|(p, _)| p).collect();
+        let q = PathPattern::parse(pattern);
+        Error::UnknownParameter {
+            path: pattern.to_string(),
+            suggestions: closest(q.glob(), paths.iter().map(String::as_str)),
+        }
+    }
+}
+
+/// Validate every mass's parameters and the local matrices (used before a run).
+pub(crate) fn validate_node(node: &Node, index: usize) -> Result<()> {
+    let prefix = format!("{}_{index}", node.label);
+    node.connectivity.check_finite(&format!("{prefix}.local_connectivity"))?;
+    node.delays.check_non_negative(&format!("{prefix}.local_delays"))?;
+    for (j, m) in node.masses.iter().enumerate() {
+        m.params().validate(&format!("{}_{index}.{}_{j}.", node.label, m.label()))?;
+    }
+    Ok(())
+}

