@@ -39,7 +39,11 @@ pub fn load(name: &str) -> Golden {
             vars.iter()
                 .map(|v| {
                     let v = v.as_str().unwrap().to_string();
-                    let data = file.dataset(&format!("node_{i}/{v}")).unwrap().read_raw::<f64>().unwrap();
+                    let data = file
+                        .dataset(&format!("node_{i}/{v}"))
+                        .unwrap()
+                        .read_raw::<f64>()
+                        .unwrap();
                     (v, data)
                 })
                 .collect(),
@@ -49,15 +53,37 @@ pub fn load(name: &str) -> Golden {
     if file.link_exists("inputs") {
         let mut c = 0;
         while file.link_exists(&format!("inputs/channel_{c}")) {
-            inputs.push(file.dataset(&format!("inputs/channel_{c}")).unwrap().read_raw::<f64>().unwrap());
+            inputs.push(
+                file.dataset(&format!("inputs/channel_{c}"))
+                    .unwrap()
+                    .read_raw::<f64>()
+                    .unwrap(),
+            );
             c += 1;
         }
     }
-    Golden { name: name.into(), config, thin: thin as usize, t, nodes, inputs }
+    Golden {
+        name: name.into(),
+        config,
+        thin: thin as usize,
+        t,
+        nodes,
+        inputs,
+    }
 }
 
 pub fn matrix(v: &Value) -> Vec<Vec<f64>> {
-    v.as_array().unwrap().iter().map(|r| r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect()
+        })
+        .collect()
 }
 
 /// Our model key for neurolib's node class name.
@@ -87,12 +113,20 @@ pub fn build_network(g: &Golden) -> Network {
                 }
             }
         }
-        if let Some(lc) = nc.get("local_connectivity_to_from_given").filter(|v| !v.is_null()) {
-            node.set_local_connectivity(SquareMatrix::from_rows("local_connectivity", &matrix(lc), None).unwrap())
-                .unwrap();
+        if let Some(lc) = nc
+            .get("local_connectivity_to_from_given")
+            .filter(|v| !v.is_null())
+        {
+            node.set_local_connectivity(
+                SquareMatrix::from_rows("local_connectivity", &matrix(lc), None).unwrap(),
+            )
+            .unwrap();
         }
         if let Some(ld) = nc.get("local_delays_ms_to_from").filter(|v| !v.is_null()) {
-            node.set_local_delays(SquareMatrix::from_rows("local_delays", &matrix(ld), None).unwrap()).unwrap();
+            node.set_local_delays(
+                SquareMatrix::from_rows("local_delays", &matrix(ld), None).unwrap(),
+            )
+            .unwrap();
         }
         let init: Vec<f64> = nc["state_variables"]
             .as_array()
@@ -106,8 +140,14 @@ pub fn build_network(g: &Golden) -> Network {
     match g.config.get("network").filter(|v| !v.is_null()) {
         None => Network::single(nodes.pop().unwrap()),
         Some(net) => {
-            let c = SquareMatrix::from_rows("connectivity", &matrix(&net["connectivity_to_from"]), None).unwrap();
-            let d = SquareMatrix::from_rows("delays", &matrix(&net["delays_ms_to_from"]), None).unwrap();
+            let c = SquareMatrix::from_rows(
+                "connectivity",
+                &matrix(&net["connectivity_to_from"]),
+                None,
+            )
+            .unwrap();
+            let d = SquareMatrix::from_rows("delays", &matrix(&net["delays_ms_to_from"]), None)
+                .unwrap();
             Network::new(nodes, c, d).unwrap()
         }
     }
@@ -127,7 +167,10 @@ pub fn worst_error(g: &Golden, ours: &[Vec<(String, Vec<f64>)>]) -> (f64, String
             assert_eq!(name, oname, "{}: variable order", g.name);
             assert_eq!(r.len(), o.len(), "{}: node_{i}/{name} sample count", g.name);
             let scale = r.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-            let err = r.iter().zip(o).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+            let err = r
+                .iter()
+                .zip(o)
+                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
             let rel = if scale > 0.0 { err / scale } else { err };
             assert!(rel.is_finite(), "{}: node_{i}/{name} not finite", g.name);
             if rel > worst.0 || worst.1.is_empty() {

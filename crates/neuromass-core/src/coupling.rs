@@ -55,7 +55,12 @@ pub struct Coupling {
 impl Coupling {
     /// A coupling with linear weights.
     pub fn new(source: impl Into<String>, target: impl Into<String>, kind: CouplingKind) -> Self {
-        Coupling { source: source.into(), target: target.into(), kind, weights: WeightTransform::Linear }
+        Coupling {
+            source: source.into(),
+            target: target.into(),
+            kind,
+            weights: WeightTransform::Linear,
+        }
     }
 
     /// Additive coupling with linear weights.

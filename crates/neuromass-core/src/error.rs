@@ -27,7 +27,9 @@ pub enum Error {
         suggestions: Vec<String>,
     },
     /// A matrix with the wrong shape.
-    #[error("`{name}` must be a {expected}x{expected} matrix indexed [to, from], got {rows}x{cols}")]
+    #[error(
+        "`{name}` must be a {expected}x{expected} matrix indexed [to, from], got {rows}x{cols}"
+    )]
     MatrixShape {
         /// Which matrix.
         name: String,
@@ -77,7 +79,9 @@ pub enum Error {
         available: String,
     },
     /// A coupling feeds an input that no mass in the network consumes.
-    #[error("coupling target input `{input}` is consumed by no mass in the network; known inputs: {available}")]
+    #[error(
+        "coupling target input `{input}` is consumed by no mass in the network; known inputs: {available}"
+    )]
     UnknownCouplingTarget {
         /// The input name.
         input: String,

@@ -138,9 +138,10 @@ impl<M: NeuralMass> MassBlock for Block<M> {
     }
     fn try_push(&mut self, mass: &dyn AnyMass) -> bool {
         match mass.as_any().downcast_ref::<M>() {
-            Some(m) if m.state_names().len() == self.state_len
-                && m.inputs().len() == self.input_len
-                && m.external_channels() == self.external_len =>
+            Some(m)
+                if m.state_names().len() == self.state_len
+                    && m.inputs().len() == self.input_len
+                    && m.external_channels() == self.external_len =>
             {
                 self.masses.push(m.clone());
                 true

@@ -12,7 +12,10 @@ pub struct SquareMatrix {
 impl SquareMatrix {
     /// An `n x n` matrix of zeros.
     pub fn zeros(n: usize) -> Self {
-        SquareMatrix { n, data: vec![0.0; n * n] }
+        SquareMatrix {
+            n,
+            data: vec![0.0; n * n],
+        }
     }
 
     /// Build from rows, checking that they form an `expected x expected` matrix
@@ -30,7 +33,12 @@ impl SquareMatrix {
         let mut data = Vec::with_capacity(n * n);
         for row in rows {
             if row.len() != n {
-                return Err(Error::MatrixShape { name: name.into(), expected: n, rows: rows.len(), cols: row.len() });
+                return Err(Error::MatrixShape {
+                    name: name.into(),
+                    expected: n,
+                    rows: rows.len(),
+                    cols: row.len(),
+                });
             }
             data.extend_from_slice(row);
         }
@@ -46,7 +54,10 @@ impl SquareMatrix {
                 data.len()
             )));
         }
-        Ok(SquareMatrix { n, data: data.to_vec() })
+        Ok(SquareMatrix {
+            n,
+            data: data.to_vec(),
+        })
     }
 
     /// Number of rows (= columns).
@@ -72,7 +83,11 @@ impl SquareMatrix {
 
     /// Rows as nested vectors.
     pub fn to_rows(&self) -> Vec<Vec<f64>> {
-        self.data.chunks(self.n.max(1)).map(<[f64]>::to_vec).take(self.n).collect()
+        self.data
+            .chunks(self.n.max(1))
+            .map(<[f64]>::to_vec)
+            .take(self.n)
+            .collect()
     }
 
     /// Largest entry (0 for an empty matrix).
@@ -82,7 +97,10 @@ impl SquareMatrix {
 
     /// Elementwise map.
     pub fn map(&self, f: impl Fn(f64) -> f64) -> Self {
-        SquareMatrix { n: self.n, data: self.data.iter().map(|&x| f(x)).collect() }
+        SquareMatrix {
+            n: self.n,
+            data: self.data.iter().map(|&x| f(x)).collect(),
+        }
     }
 
     /// Check every entry is finite (weights: any sign allowed).

@@ -30,14 +30,29 @@ impl Network {
         let n = nodes.len();
         for (name, m) in [("connectivity", &connectivity), ("delays", &delays)] {
             if m.n() != n {
-                return Err(Error::MatrixShape { name: name.into(), expected: n, rows: m.n(), cols: m.n() });
+                return Err(Error::MatrixShape {
+                    name: name.into(),
+                    expected: n,
+                    rows: m.n(),
+                    cols: m.n(),
+                });
             }
         }
         connectivity.check_finite("connectivity")?;
         delays.check_non_negative("delays")?;
         let first = nodes[0].network_label().to_string();
-        let label = if nodes.iter().all(|x| x.network_label() == first) { first } else { "Network".into() };
-        Ok(Network { label, nodes, connectivity, delays, couplings: None })
+        let label = if nodes.iter().all(|x| x.network_label() == first) {
+            first
+        } else {
+            "Network".into()
+        };
+        Ok(Network {
+            label,
+            nodes,
+            connectivity,
+            delays,
+            couplings: None,
+        })
     }
 
     /// A network whose delays are fibre lengths (mm) divided by the signal speed (m/s = mm/ms).
@@ -133,7 +148,10 @@ impl Network {
 
     /// Largest delay in ms, network or node-local.
     pub fn max_delay(&self) -> f64 {
-        self.nodes.iter().map(Node::max_delay).fold(self.delays.max(), f64::max)
+        self.nodes
+            .iter()
+            .map(Node::max_delay)
+            .fold(self.delays.max(), f64::max)
     }
 
     /// Check the model: parameters in range, couplings resolvable (every source variable
@@ -149,13 +167,23 @@ impl Network {
     fn check_couplings(&self) -> Result<()> {
         let n = self.nodes.len();
         for c in self.couplings() {
-            if !self.nodes.iter().any(|node| node.inputs().any(|i| i == c.target)) {
+            if !self
+                .nodes
+                .iter()
+                .any(|node| node.inputs().any(|i| i == c.target))
+            {
                 let mut known: Vec<&str> = self.nodes.iter().flat_map(|x| x.inputs()).collect();
                 known.sort();
                 known.dedup();
-                return Err(Error::UnknownCouplingTarget { input: c.target.clone(), available: known.join(", ") });
+                return Err(Error::UnknownCouplingTarget {
+                    input: c.target.clone(),
+                    available: known.join(", "),
+                });
             }
-            let exists_anywhere = self.nodes.iter().any(|node| node.state_index(&c.source).is_some());
+            let exists_anywhere = self
+                .nodes
+                .iter()
+                .any(|node| node.state_index(&c.source).is_some());
             for (j, node) in self.nodes.iter().enumerate() {
                 let sends = (0..n).any(|i| self.connectivity.get(i, j) != 0.0);
                 if node.state_index(&c.source).is_none() && (sends || !exists_anywhere) {
@@ -175,7 +203,12 @@ impl Network {
     pub fn set_connectivity(&mut self, c: SquareMatrix) -> Result<()> {
         let n = self.nodes.len();
         if c.n() != n {
-            return Err(Error::MatrixShape { name: "connectivity".into(), expected: n, rows: c.n(), cols: c.n() });
+            return Err(Error::MatrixShape {
+                name: "connectivity".into(),
+                expected: n,
+                rows: c.n(),
+                cols: c.n(),
+            });
         }
         c.check_finite("connectivity")?;
         self.connectivity = c;
@@ -186,7 +219,12 @@ impl Network {
     pub fn set_delays(&mut self, d: SquareMatrix) -> Result<()> {
         let n = self.nodes.len();
         if d.n() != n {
-            return Err(Error::MatrixShape { name: "delays".into(), expected: n, rows: d.n(), cols: d.n() });
+            return Err(Error::MatrixShape {
+                name: "delays".into(),
+                expected: n,
+                rows: d.n(),
+                cols: d.n(),
+            });
         }
         d.check_non_negative("delays")?;
         self.delays = d;
@@ -206,7 +244,9 @@ impl Network {
     }
 
     fn strip_label<'a>(&self, path: &'a str) -> &'a str {
-        path.strip_prefix(self.label.as_str()).and_then(|p| p.strip_prefix('.')).unwrap_or(path)
+        path.strip_prefix(self.label.as_str())
+            .and_then(|p| p.strip_prefix('.'))
+            .unwrap_or(path)
     }
 
     /// Resolve an exact path (optionally prefixed by the network label) to
@@ -236,7 +276,11 @@ impl Network {
         if pat.is_exact() {
             return Ok(vec![(pattern.to_string(), self.get_param(pattern)?)]);
         }
-        let hits: Vec<(String, f64)> = self.params().into_iter().filter(|(p, _)| pat.matches(p)).collect();
+        let hits: Vec<(String, f64)> = self
+            .params()
+            .into_iter()
+            .filter(|(p, _)| pat.matches(p))
+            .collect();
         if hits.is_empty() {
             return Err(self.unknown(pattern));
         }
@@ -248,7 +292,9 @@ impl Network {
     pub fn set_param(&mut self, pattern: &str, value: f64) -> Result<usize> {
         let pat = PathPattern::parse(self.strip_label(pattern));
         let targets: Vec<(usize, usize, usize, String)> = if pat.is_exact() {
-            let (i, m, p) = self.resolve_param(pattern).ok_or_else(|| self.unknown(pattern))?;
+            let (i, m, p) = self
+                .resolve_param(pattern)
+                .ok_or_else(|| self.unknown(pattern))?;
             vec![(i, m, p, pattern.to_string())]
         } else {
             let mut t = Vec::new();

@@ -62,13 +62,17 @@ impl Node {
                     )));
                 };
                 if types.contains(&t) {
-                    return Err(Error::Invalid(format!("node `{label}`: mass type `{t}` appears twice")));
+                    return Err(Error::Invalid(format!(
+                        "node `{label}`: mass type `{t}` appears twice"
+                    )));
                 }
                 types.push(t);
             }
         }
-        let mut state_names: Vec<String> =
-            masses.iter().flat_map(|m| m.state_names().iter().map(|s| s.to_string())).collect();
+        let mut state_names: Vec<String> = masses
+            .iter()
+            .flat_map(|m| m.state_names().iter().map(|s| s.to_string()))
+            .collect();
         let mut sorted = state_names.clone();
         sorted.sort();
         sorted.dedup();
@@ -117,23 +121,37 @@ impl Node {
                 )));
             }
         }
-        let types: Vec<String> =
-            node.masses.iter().map(|m| m.mass_type().unwrap_or("").to_ascii_lowercase()).collect();
+        let types: Vec<String> = node
+            .masses
+            .iter()
+            .map(|m| m.mass_type().unwrap_or("").to_ascii_lowercase())
+            .collect();
         let mut rules = Vec::new();
         for (t, m) in node.masses.iter().enumerate() {
             for input in m.inputs() {
-                let Some(rest) = input.strip_prefix("node_") else { continue };
+                let Some(rest) = input.strip_prefix("node_") else {
+                    continue;
+                };
                 let (rest, weights) = match rest.strip_suffix("_sq") {
                     Some(r) => (r, WeightTransform::Squared),
                     None => (rest, WeightTransform::Linear),
                 };
-                let Some((to_type, from_type)) = rest.split_once('_') else { continue };
+                let Some((to_type, from_type)) = rest.split_once('_') else {
+                    continue;
+                };
                 if to_type != types[t] {
                     continue;
                 }
-                let sources: Vec<usize> = (0..types.len()).filter(|&j| types[j] == from_type).collect();
+                let sources: Vec<usize> = (0..types.len())
+                    .filter(|&j| types[j] == from_type)
+                    .collect();
                 if !sources.is_empty() {
-                    rules.push(LocalCoupling { target: t, input: input.to_string(), sources, weights });
+                    rules.push(LocalCoupling {
+                        target: t,
+                        input: input.to_string(),
+                        sources,
+                        weights,
+                    });
                 }
             }
         }
@@ -173,17 +191,30 @@ impl Node {
     pub fn with_local_coupling(mut self, rule: LocalCoupling) -> Result<Self> {
         let n = self.masses.len();
         if rule.target >= n || rule.sources.iter().any(|&s| s >= n) {
-            return Err(Error::Invalid(format!("local coupling `{}` refers to a mass index >= {n}", rule.input)));
+            return Err(Error::Invalid(format!(
+                "local coupling `{}` refers to a mass index >= {n}",
+                rule.input
+            )));
         }
-        if !self.masses[rule.target].inputs().contains(&rule.input.as_str()) {
+        if !self.masses[rule.target]
+            .inputs()
+            .contains(&rule.input.as_str())
+        {
             return Err(Error::UnknownName {
                 kind: format!("input of mass `{}`", self.masses[rule.target].label()),
                 name: rule.input.clone(),
                 expected: self.masses[rule.target].inputs().join(", "),
             });
         }
-        if let Some(&s) = rule.sources.iter().find(|&&s| self.masses[s].local_output().is_none()) {
-            return Err(Error::Invalid(format!("mass `{}` offers no local output variable", self.masses[s].label())));
+        if let Some(&s) = rule
+            .sources
+            .iter()
+            .find(|&&s| self.masses[s].local_output().is_none())
+        {
+            return Err(Error::Invalid(format!(
+                "mass `{}` offers no local output variable",
+                self.masses[s].label()
+            )));
         }
         self.local_couplings.push(rule);
         Ok(self)
@@ -259,7 +290,12 @@ impl Node {
     fn check_local_shape(&self, name: &str, m: &SquareMatrix) -> Result<()> {
         let n = self.masses.len();
         if m.n() != n {
-            return Err(Error::MatrixShape { name: name.into(), expected: n, rows: m.n(), cols: m.n() });
+            return Err(Error::MatrixShape {
+                name: name.into(),
+                expected: n,
+                rows: m.n(),
+                cols: m.n(),
+            });
         }
         Ok(())
     }
@@ -294,7 +330,10 @@ impl Node {
     /// Set some initial values by variable name; the others keep their current value
     /// (the explicit one, or the one drawn from `seed`).
     pub fn set_initial_values(&mut self, values: &HashMap<String, f64>, seed: u64) -> Result<()> {
-        let mut state = self.initial_state.clone().unwrap_or_else(|| self.random_initial_state(seed));
+        let mut state = self
+            .initial_state
+            .clone()
+            .unwrap_or_else(|| self.random_initial_state(seed));
         for (name, &v) in values {
             let i = self.state_index(name).ok_or_else(|| Error::UnknownName {
                 kind: format!("state variable of `{}`", self.label),
@@ -319,7 +358,9 @@ impl Node {
 
     /// The initial state to use: the explicit one or one drawn from `seed`.
     pub fn resolved_initial_state(&self, seed: u64) -> Vec<f64> {
-        self.initial_state.clone().unwrap_or_else(|| self.random_initial_state(seed))
+        self.initial_state
+            .clone()
+            .unwrap_or_else(|| self.random_initial_state(seed))
     }
 
     /// Largest local delay (ms).
@@ -360,8 +401,16 @@ impl Node {
     }
 
     /// Set one parameter of a mass, validated; `path` is used in errors.
-    pub fn set_mass_param(&mut self, mass: usize, param: usize, value: f64, path: &str) -> Result<()> {
-        self.masses[mass].params_mut().set_checked(param, value, path)
+    pub fn set_mass_param(
+        &mut self,
+        mass: usize,
+        param: usize,
+        value: f64,
+        path: &str,
+    ) -> Result<()> {
+        self.masses[mass]
+            .params_mut()
+            .set_checked(param, value, path)
     }
 
     /// Read one parameter of a mass.
@@ -375,7 +424,9 @@ impl Node {
     pub fn set_param(&mut self, pattern: &str, value: f64) -> Result<usize> {
         let pat = PathPattern::parse(pattern);
         if pat.is_exact() {
-            let (m, i) = self.resolve_param(pattern).ok_or_else(|| self.unknown(pattern))?;
+            let (m, i) = self
+                .resolve_param(pattern)
+                .ok_or_else(|| self.unknown(pattern))?;
             self.set_mass_param(m, i, value, pattern)?;
             return Ok(1);
         }
@@ -415,10 +466,13 @@ impl Node {
 /// Validate every mass's parameters and the local matrices (used before a run).
 pub(crate) fn validate_node(node: &Node, index: usize) -> Result<()> {
     let prefix = format!("{}_{index}", node.label);
-    node.connectivity.check_finite(&format!("{prefix}.local_connectivity"))?;
-    node.delays.check_non_negative(&format!("{prefix}.local_delays"))?;
+    node.connectivity
+        .check_finite(&format!("{prefix}.local_connectivity"))?;
+    node.delays
+        .check_non_negative(&format!("{prefix}.local_delays"))?;
     for (j, m) in node.masses.iter().enumerate() {
-        m.params().validate(&format!("{}_{index}.{}_{j}.", node.label, m.label()))?;
+        m.params()
+            .validate(&format!("{}_{index}.{}_{j}.", node.label, m.label()))?;
     }
     Ok(())
 }

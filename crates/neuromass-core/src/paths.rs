@@ -16,7 +16,10 @@ impl PathPattern {
     pub fn parse(pattern: &str) -> Self {
         let mut parts = pattern.split('|');
         let glob = parts.next().unwrap_or_default().trim().to_string();
-        let exclude = parts.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let exclude = parts
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
         PathPattern { glob, exclude }
     }
 
@@ -79,10 +82,17 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
 
 /// The up to three candidates closest to `query` by edit distance.
 pub fn closest<'a>(query: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut scored: Vec<(usize, &str)> = candidates.into_iter().map(|c| (levenshtein(query, c), c)).collect();
+    let mut scored: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .map(|c| (levenshtein(query, c), c))
+        .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(3).map(|(_, c)| c.to_string()).collect()
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, c)| c.to_string())
+        .collect()
 }
 
 #[cfg(test)]

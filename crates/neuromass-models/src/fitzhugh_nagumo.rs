@@ -99,6 +99,11 @@ impl FitzHughNagumoNode {
 
 impl From<FitzHughNagumoNode> for Node {
     fn from(n: FitzHughNagumoNode) -> Node {
-        crate::single_mass_node("FHNnode", "FHNnet", Box::new(n.mass), FitzHughNagumoNode::default_couplings())
+        crate::single_mass_node(
+            "FHNnode",
+            "FHNnet",
+            Box::new(n.mass),
+            FitzHughNagumoNode::default_couplings(),
+        )
     }
 }

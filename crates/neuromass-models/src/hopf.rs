@@ -28,7 +28,14 @@ pub struct HopfMass {
 
 impl Default for HopfMass {
     fn default() -> Self {
-        HopfMass { params: HopfParams { a: 0.25, w: 0.2, x_ext: 0.0, y_ext: 0.0 } }
+        HopfMass {
+            params: HopfParams {
+                a: 0.25,
+                w: 0.2,
+                x_ext: 0.0,
+                y_ext: 0.0,
+            },
+        }
     }
 }
 
@@ -81,6 +88,11 @@ impl HopfNode {
 
 impl From<HopfNode> for Node {
     fn from(n: HopfNode) -> Node {
-        crate::single_mass_node("HopfNode", "HopfNet", Box::new(n.mass), HopfNode::default_couplings())
+        crate::single_mass_node(
+            "HopfNode",
+            "HopfNet",
+            Box::new(n.mass),
+            HopfNode::default_couplings(),
+        )
     }
 }

@@ -31,8 +31,8 @@ pub use fitzhugh_nagumo::{FitzHughNagumoMass, FitzHughNagumoNode, FitzHughNagumo
 pub use hopf::{HopfMass, HopfNode, HopfParams};
 pub use wilson_cowan::{WcExcitatoryMass, WcInhibitoryMass, WilsonCowanNode, WilsonCowanParams};
 pub use wong_wang::{
-    ReducedWongWangMass, ReducedWongWangNode, ReducedWongWangParams, WongWangExcParams, WongWangInhParams,
-    WongWangNode, WwExcitatoryMass, WwInhibitoryMass,
+    ReducedWongWangMass, ReducedWongWangNode, ReducedWongWangParams, WongWangExcParams,
+    WongWangInhParams, WongWangNode, WwExcitatoryMass, WwInhibitoryMass,
 };
 
 use neuromass_core::{AnyMass, Coupling, Error, Node, SquareMatrix};

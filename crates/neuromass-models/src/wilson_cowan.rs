@@ -43,13 +43,27 @@ pub struct WcInhibitoryMass {
 
 impl Default for WcExcitatoryMass {
     fn default() -> Self {
-        WcExcitatoryMass { params: WilsonCowanParams { a: 1.5, mu: 3.0, tau: 2.5, ext_drive: 0.0 } }
+        WcExcitatoryMass {
+            params: WilsonCowanParams {
+                a: 1.5,
+                mu: 3.0,
+                tau: 2.5,
+                ext_drive: 0.0,
+            },
+        }
     }
 }
 
 impl Default for WcInhibitoryMass {
     fn default() -> Self {
-        WcInhibitoryMass { params: WilsonCowanParams { a: 1.5, mu: 3.0, tau: 3.75, ext_drive: 0.0 } }
+        WcInhibitoryMass {
+            params: WilsonCowanParams {
+                a: 1.5,
+                mu: 3.0,
+                tau: 3.75,
+                ext_drive: 0.0,
+            },
+        }
     }
 }
 
@@ -93,8 +107,20 @@ macro_rules! wc_mass {
     };
 }
 
-wc_mass!(WcExcitatoryMass, "WCmassEXC", "EXC", "q_mean_EXC", ["node_exc_exc", "node_exc_inh", "network_exc_exc"]);
-wc_mass!(WcInhibitoryMass, "WCmassINH", "INH", "q_mean_INH", ["node_inh_exc", "node_inh_inh", "network_inh_exc"]);
+wc_mass!(
+    WcExcitatoryMass,
+    "WCmassEXC",
+    "EXC",
+    "q_mean_EXC",
+    ["node_exc_exc", "node_exc_inh", "network_exc_exc"]
+);
+wc_mass!(
+    WcInhibitoryMass,
+    "WCmassINH",
+    "INH",
+    "q_mean_INH",
+    ["node_inh_exc", "node_inh_inh", "network_inh_exc"]
+);
 
 /// A Wilson-Cowan node: one excitatory and one inhibitory population, coupled locally by
 /// `connectivity` `[to, from]` over (EXC, INH), without local delays.

@@ -300,7 +300,10 @@ impl Default for WongWangNode {
 impl WongWangNode {
     /// neurolib's network coupling: `S_EXC` feeds both masses' network input, additively.
     pub fn default_couplings() -> Vec<Coupling> {
-        vec![Coupling::additive("S_EXC", "network_exc_exc"), Coupling::additive("S_EXC", "network_inh_exc")]
+        vec![
+            Coupling::additive("S_EXC", "network_exc_exc"),
+            Coupling::additive("S_EXC", "network_inh_exc"),
+        ]
     }
 }
 

@@ -1,6 +1,8 @@
 //! The fixed-step Euler(-Maruyama) engine with a ring buffer of delayed coupling variables.
 
-use neuromass_core::{CouplingKind, Error as ModelError, InputSignal, MassBlock, Network, delay_steps, rng};
+use neuromass_core::{
+    CouplingKind, Error as ModelError, InputSignal, MassBlock, Network, delay_steps, rng,
+};
 
 use crate::error::{Result, SimError, invalid};
 use crate::output::{NodeOutput, RunOutput};
@@ -20,7 +22,12 @@ pub struct SimulationOptions {
 
 impl Default for SimulationOptions {
     fn default() -> Self {
-        SimulationOptions { dt: 0.1, sampling_dt: None, variables: None, seed: 0 }
+        SimulationOptions {
+            dt: 0.1,
+            sampling_dt: None,
+            variables: None,
+            seed: 0,
+        }
     }
 }
 
@@ -111,7 +118,11 @@ impl Simulation {
             Some(s) => {
                 let k = (s / dt).round();
                 if !(s.is_finite() && s > 0.0 && k >= 1.0 && (k * dt - s).abs() <= 1e-9 * s) {
-                    return Err(invalid("sampling_dt", s, &format!("a positive multiple of dt = {dt} ms")));
+                    return Err(invalid(
+                        "sampling_dt",
+                        s,
+                        &format!("a positive multiple of dt = {dt} ms"),
+                    ));
                 }
                 k as u64
             }
@@ -138,8 +149,17 @@ impl Simulation {
         let mut slots = Vec::with_capacity(blocks.len());
         let (mut s0, mut i0, mut e0) = (0, 0, 0);
         for block in blocks {
-            let (ns, ni, ne) = (block.len() * block.state_len(), block.len() * block.input_len(), block.len() * block.external_len());
-            slots.push(BlockSlot { state: (s0, s0 + ns), inputs: (i0, i0 + ni), external: (e0, e0 + ne), block });
+            let (ns, ni, ne) = (
+                block.len() * block.state_len(),
+                block.len() * block.input_len(),
+                block.len() * block.external_len(),
+            );
+            slots.push(BlockSlot {
+                state: (s0, s0 + ns),
+                inputs: (i0, i0 + ni),
+                external: (e0, e0 + ne),
+                block,
+            });
             s0 += ns;
             i0 += ni;
             e0 += ne;
@@ -174,8 +194,14 @@ impl Simulation {
                 label: node.label().to_string(),
                 names: node.state_names().to_vec(),
                 state_index,
-                external_offset: (0..node.masses().len()).map(|m| mass_external(n, m)).collect(),
-                external_len: node.masses().iter().map(|m| m.external_channels()).collect(),
+                external_offset: (0..node.masses().len())
+                    .map(|m| mass_external(n, m))
+                    .collect(),
+                external_len: node
+                    .masses()
+                    .iter()
+                    .map(|m| m.external_channels())
+                    .collect(),
             });
         }
 
@@ -184,25 +210,46 @@ impl Simulation {
         for (n, node) in network.nodes().iter().enumerate() {
             let (c, d) = (node.local_connectivity(), node.local_delays());
             for rule in node.local_couplings() {
-                let k = node.masses()[rule.target].inputs().iter().position(|i| *i == rule.input);
+                let k = node.masses()[rule.target]
+                    .inputs()
+                    .iter()
+                    .position(|i| *i == rule.input);
                 let Some(k) = k else { continue };
                 let terms = rule.sources.iter().filter_map(|&j| {
                     let w = rule.weights.apply(c.get(rule.target, j));
                     let out = node.masses()[j].local_output()?;
-                    (w != 0.0).then(|| (mass_state(n, j) + out, w, delay_steps(d.get(rule.target, j), dt)))
+                    (w != 0.0).then(|| {
+                        (
+                            mass_state(n, j) + out,
+                            w,
+                            delay_steps(d.get(rule.target, j), dt),
+                        )
+                    })
                 });
-                builder.push(mass_input(n, rule.target) + k, CouplingKind::Additive, 0, terms);
+                builder.push(
+                    mass_input(n, rule.target) + k,
+                    CouplingKind::Additive,
+                    0,
+                    terms,
+                );
             }
         }
         let (cmat, dmat) = (network.connectivity(), network.delays());
         for coupling in network.couplings() {
             let source_index: Vec<Option<usize>> = layouts
                 .iter()
-                .map(|l| l.names.iter().position(|s| *s == coupling.source).map(|v| l.state_index[v]))
+                .map(|l| {
+                    l.names
+                        .iter()
+                        .position(|s| *s == coupling.source)
+                        .map(|v| l.state_index[v])
+                })
                 .collect();
             for (i, node) in network.nodes().iter().enumerate() {
                 for (m, mass) in node.masses().iter().enumerate() {
-                    let Some(k) = mass.inputs().iter().position(|x| *x == coupling.target) else { continue };
+                    let Some(k) = mass.inputs().iter().position(|x| *x == coupling.target) else {
+                        continue;
+                    };
                     let own = match (coupling.kind, source_index[i]) {
                         (CouplingKind::Additive, _) => 0,
                         (_, Some(ix)) => ix,
@@ -249,11 +296,17 @@ impl Simulation {
 
         // 5. What to record.
         let recorded = match &options.variables {
-            None => layouts.iter().map(|l| (0..l.names.len()).collect()).collect(),
+            None => layouts
+                .iter()
+                .map(|l| (0..l.names.len()).collect())
+                .collect(),
             Some(vars) => {
                 for v in vars {
                     if !layouts.iter().any(|l| l.names.contains(v)) {
-                        let mut all: Vec<&str> = layouts.iter().flat_map(|l| l.names.iter().map(String::as_str)).collect();
+                        let mut all: Vec<&str> = layouts
+                            .iter()
+                            .flat_map(|l| l.names.iter().map(String::as_str))
+                            .collect();
                         all.sort();
                         all.dedup();
                         return Err(ModelError::UnknownName {
@@ -266,7 +319,11 @@ impl Simulation {
                 }
                 layouts
                     .iter()
-                    .map(|l| (0..l.names.len()).filter(|&i| vars.contains(&l.names[i])).collect())
+                    .map(|l| {
+                        (0..l.names.len())
+                            .filter(|&i| vars.contains(&l.names[i]))
+                            .collect()
+                    })
                     .collect()
             }
         };
@@ -305,10 +362,16 @@ impl Simulation {
         signal: Box<dyn InputSignal>,
     ) -> Result<()> {
         let layout = self.nodes.get(node).ok_or_else(|| {
-            ModelError::Invalid(format!("node index {node} out of range (network has {} nodes)", self.nodes.len()))
+            ModelError::Invalid(format!(
+                "node index {node} out of range (network has {} nodes)",
+                self.nodes.len()
+            ))
         })?;
         let n_ch = *layout.external_len.get(mass).ok_or_else(|| {
-            ModelError::Invalid(format!("mass index {mass} out of range for node {node} ({})", layout.label))
+            ModelError::Invalid(format!(
+                "mass index {mass} out of range for node {node} ({})",
+                layout.label
+            ))
         })?;
         if channel >= n_ch {
             return Err(ModelError::Invalid(format!(
@@ -318,7 +381,13 @@ impl Simulation {
         }
         let external = layout.external_offset[mass] + channel;
         self.signals.retain(|s| s.external != external);
-        self.signals.push(AttachedSignal { external, node, mass, channel, signal });
+        self.signals.push(AttachedSignal {
+            external,
+            node,
+            mass,
+            channel,
+            signal,
+        });
         Ok(())
     }
 
@@ -344,7 +413,9 @@ impl Simulation {
 
     /// Current state of node `node`, in its state-vector order.
     pub fn node_state(&self, node: usize) -> Option<Vec<f64>> {
-        self.nodes.get(node).map(|l| l.state_index.iter().map(|&i| self.state[i]).collect())
+        self.nodes
+            .get(node)
+            .map(|l| l.state_index.iter().map(|&i| self.state[i]).collect())
     }
 
     /// Node-level variable names of node `node`.
@@ -356,7 +427,11 @@ impl Simulation {
     /// keeping the configured samples.
     pub fn run(&mut self, duration: f64) -> Result<RunOutput> {
         if !(duration.is_finite() && duration >= self.dt) {
-            return Err(invalid("duration", duration, &format!("finite and >= dt = {} ms", self.dt)));
+            return Err(invalid(
+                "duration",
+                duration,
+                &format!("finite and >= dt = {} ms", self.dt),
+            ));
         }
         let steps = (duration / self.dt).round() as u64;
         self.run_steps(steps)
@@ -399,7 +474,9 @@ impl Simulation {
             self.advance()?;
             if self.step % self.every == 0 {
                 out.t.push(self.step as f64 * self.dt);
-                for ((node, rec), layout) in out.nodes.iter_mut().zip(&self.recorded).zip(&self.nodes) {
+                for ((node, rec), layout) in
+                    out.nodes.iter_mut().zip(&self.recorded).zip(&self.nodes)
+                {
                     for (series, &v) in node.data.iter_mut().zip(rec) {
                         series.push(self.state[layout.state_index[v]]);
                     }
@@ -420,7 +497,11 @@ impl Simulation {
             let terms = rule.start..rule.end;
             let delayed = |t: usize| {
                 let lag = self.term_lag[t];
-                let row = if head >= lag { head - lag } else { head + len - lag };
+                let row = if head >= lag {
+                    head - lag
+                } else {
+                    head + len - lag
+                };
                 self.history[row * n_slots + self.term_slot[t]]
             };
             match rule.kind {
@@ -510,7 +591,13 @@ struct RuleBuilder {
 }
 
 impl RuleBuilder {
-    fn push(&mut self, input: usize, kind: CouplingKind, own: usize, terms: impl Iterator<Item = (usize, f64, usize)>) {
+    fn push(
+        &mut self,
+        input: usize,
+        kind: CouplingKind,
+        own: usize,
+        terms: impl Iterator<Item = (usize, f64, usize)>,
+    ) {
         let start = self.term_state.len();
         for (src, w, lag) in terms {
             self.term_state.push(src);
@@ -519,7 +606,13 @@ impl RuleBuilder {
         }
         let end = self.term_state.len();
         if end > start {
-            self.rules.push(CompiledRule { input, kind, own, start, end });
+            self.rules.push(CompiledRule {
+                input,
+                kind,
+                own,
+                start,
+                end,
+            });
         }
     }
 }

@@ -25,7 +25,9 @@ pub enum SimError {
         time_ms: f64,
     },
     /// An input signal does not cover the requested run.
-    #[error("input signal on node {node} mass {mass} channel {channel} covers {available} steps, the run needs {needed}")]
+    #[error(
+        "input signal on node {node} mass {mass} channel {channel} covers {available} steps, the run needs {needed}"
+    )]
     InputTooShort {
         /// Node index.
         node: usize,
@@ -52,5 +54,9 @@ pub enum SimError {
 pub type Result<T, E = SimError> = std::result::Result<T, E>;
 
 pub(crate) fn invalid(name: &str, value: f64, allowed: &str) -> SimError {
-    SimError::Model(neuromass_core::Error::InvalidValue { name: name.into(), value, allowed: allowed.into() })
+    SimError::Model(neuromass_core::Error::InvalidValue {
+        name: name.into(),
+        value,
+        allowed: allowed.into(),
+    })
 }

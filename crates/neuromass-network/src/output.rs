@@ -32,7 +32,10 @@ pub struct NodeOutput {
 impl NodeOutput {
     /// The time series of a variable.
     pub fn get(&self, name: &str) -> Option<&[f64]> {
-        self.names.iter().position(|n| n == name).map(|i| self.data[i].as_slice())
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| self.data[i].as_slice())
     }
 }
 
@@ -51,7 +54,10 @@ impl RunOutput {
     /// dataset per variable (gzip + shuffle), and the root attribute `config` holding
     /// `config_json` (the resolved configuration) when given.
     pub fn write_hdf5(&self, path: &Path, config_json: Option<&str>) -> Result<()> {
-        let err = |e: hdf5::Error| SimError::Hdf5 { path: path.display().to_string(), message: e.to_string() };
+        let err = |e: hdf5::Error| SimError::Hdf5 {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
         let file = hdf5::File::create(path).map_err(err)?;
         write_series(&file, "t", &self.t).map_err(err)?;
         for (i, node) in self.nodes.iter().enumerate() {
@@ -61,16 +67,28 @@ impl RunOutput {
             }
         }
         if let Some(json) = config_json {
-            let value: VarLenUnicode = json
-                .parse()
-                .map_err(|e| SimError::Hdf5 { path: path.display().to_string(), message: format!("config: {e}") })?;
-            file.new_attr::<VarLenUnicode>().shape(()).create("config").map_err(err)?.write_scalar(&value).map_err(err)?;
+            let value: VarLenUnicode = json.parse().map_err(|e| SimError::Hdf5 {
+                path: path.display().to_string(),
+                message: format!("config: {e}"),
+            })?;
+            file.new_attr::<VarLenUnicode>()
+                .shape(())
+                .create("config")
+                .map_err(err)?
+                .write_scalar(&value)
+                .map_err(err)?;
         }
         file.close().map_err(err)
     }
 }
 
 fn write_series(group: &hdf5::Group, name: &str, data: &[f64]) -> hdf5::Result<()> {
-    group.new_dataset_builder().chunk(data.len().clamp(1, 16384)).shuffle().deflate(4).with_data(data).create(name)?;
+    group
+        .new_dataset_builder()
+        .chunk(data.len().clamp(1, 16384))
+        .shuffle()
+        .deflate(4)
+        .with_data(data)
+        .create(name)?;
     Ok(())
 }

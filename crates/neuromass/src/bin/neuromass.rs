@@ -1,1 +1,104 @@
-fn main() {}
+//! The `neuromass` command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use neuromass::config::{DEFAULT_MODEL_TOML, RunConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "neuromass",
+    version,
+    about = "Heterogeneous whole-brain neural mass modelling"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Integrate a node or network described in TOML and write the trajectories to HDF5.
+    Run {
+        /// The model description (TOML); omitted: the built-in 4-node Wilson-Cowan example.
+        model: Option<PathBuf>,
+        /// Output HDF5 file.
+        #[arg(long, short, default_value = "run.h5")]
+        out: PathBuf,
+        /// Override a setting or parameter: `PATH=VALUE` (repeatable). PATH is `duration`,
+        /// `dt`, `sampling_dt`, `seed`, or a parameter path / glob such as
+        /// `WCnode_0.WCmassEXC_0.tau` or `*EXC*.ext_drive`.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run { model, out, set } => run(model, out, set),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(model: Option<PathBuf>, out: PathBuf, set: Vec<String>) -> Result<()> {
+    let (mut config, source) = match &model {
+        Some(path) => (RunConfig::from_file(path)?, path.display().to_string()),
+        None => (
+            RunConfig::from_toml(DEFAULT_MODEL_TOML)?,
+            "built-in example (datasets/examples/wc_network.toml)".into(),
+        ),
+    };
+    for s in &set {
+        config.apply_override(s)?;
+    }
+    // Fail on an unwritable output before spending time on the run.
+    std::fs::File::create(&out)
+        .with_context(|| format!("cannot write output file `{}`", out.display()))?;
+    let started = Instant::now();
+    let (output, resolved) = config.run()?;
+    let elapsed = started.elapsed();
+    output
+        .write_hdf5(&out, Some(&serde_json::to_string(&resolved)?))
+        .with_context(|| format!("writing `{}`", out.display()))?;
+    let steps = resolved["steps"].as_u64().unwrap_or(0);
+    println!("model:    {source}");
+    println!(
+        "run:      {} nodes, {} ms at dt = {} ms ({steps} steps) in {:.3} s, seed {}",
+        output.nodes.len(),
+        config.duration,
+        config.dt,
+        elapsed.as_secs_f64(),
+        config.seed.unwrap_or(0)
+    );
+    for (i, node) in output.nodes.iter().enumerate() {
+        let Some((name, series)) = node.names.first().zip(node.data.first()) else {
+            continue;
+        };
+        let (min, max) = series
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                (a.min(x), b.max(x))
+            });
+        let mean = series.iter().sum::<f64>() / series.len().max(1) as f64;
+        println!(
+            "node {i:<3} {:<14} {name}: mean {mean:.4}, min {min:.4}, max {max:.4}",
+            node.label
+        );
+    }
+    println!(
+        "output:   {} ({} samples per variable)",
+        out.display(),
+        output.t.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,473 @@
+//! The TOML model description read by `neuromass run`, and its resolution into a
+//! [`Network`] plus [`SimulationOptions`].
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use neuromass_core::{Coupling, Network, Node, SquareMatrix, rng};
+use neuromass_network::{RunOutput, SampledInput, SimError, Simulation, SimulationOptions};
+
+/// Errors of reading, resolving or running a model description.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has unknown / missing fields (message includes the line).
+    #[error("invalid model description{}: {message}", .path.as_ref().map(|p| format!(" `{p}`")).unwrap_or_default())]
+    Toml {
+        /// The file, if read from one.
+        path: Option<String>,
+        /// Parser message with line and column.
+        message: String,
+    },
+    /// A `--set PATH=VALUE` override that cannot be parsed.
+    #[error(
+        "invalid override `{0}`: expected PATH=VALUE with a numeric VALUE, e.g. `WCnode_0.WCmassEXC_0.tau=3.0`"
+    )]
+    Override(String),
+    /// The description is inconsistent.
+    #[error("{0}")]
+    Invalid(String),
+    /// The model is invalid.
+    #[error(transparent)]
+    Model(#[from] neuromass_core::Error),
+    /// Building or running the simulation failed.
+    #[error(transparent)]
+    Sim(#[from] SimError),
+}
+
+/// A complete run description (see the README for a documented example).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Simulated time (ms).
+    pub duration: f64,
+    /// Integration step (ms).
+    pub dt: f64,
+    /// Seed for initial states not given explicitly (and, later, noise). Drawn fresh and
+    /// recorded in the output when absent.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Keep one sample every `sampling_dt` ms (a multiple of `dt`); default every step.
+    #[serde(default)]
+    pub sampling_dt: Option<f64>,
+    /// Keep only these node variables (e.g. `["q_mean_EXC"]`); default all.
+    #[serde(default)]
+    pub record: Option<Vec<String>>,
+    /// The nodes, in network order.
+    pub nodes: Vec<NodeConfig>,
+    /// Global coupling; omit for a single node.
+    #[serde(default)]
+    pub network: Option<NetworkConfig>,
+    /// Parameter overrides by full path or glob, applied after the nodes' own `params`.
+    #[serde(default)]
+    pub params: BTreeMap<String, f64>,
+    /// Signals driving mass input channels.
+    #[serde(default)]
+    pub inputs: Vec<InputConfig>,
+}
+
+/// One node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Model key: `wc`, `hopf`, `fhn`, `ww`, `rww`.
+    pub model: String,
+    /// Parameters as `<MASS_TYPE>.<name>` (e.g. `EXC.tau`), `<mass label>_<j>.<name>`, or the
+    /// bare name for one-mass nodes; globs allowed.
+    #[serde(default)]
+    pub params: BTreeMap<String, f64>,
+    /// Local connectivity `[to, from]` over the node's masses.
+    #[serde(default)]
+    pub local_connectivity: Option<Vec<Vec<f64>>>,
+    /// Local delays (ms) `[to, from]`.
+    #[serde(default)]
+    pub local_delays: Option<Vec<Vec<f64>>>,
+    /// Initial values by variable name; the others are drawn from the seed.
+    #[serde(default)]
+    pub initial_state: Option<BTreeMap<String, f64>>,
+    /// Repeat this node `count` times (default 1).
+    #[serde(default)]
+    pub count: Option<usize>,
+}
+
+/// Global connectivity, delays and couplings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// Connectivity `[to, from]`.
+    pub connectivity: Vec<Vec<f64>>,
+    /// Delays (ms) `[to, from]`; or give `lengths` and `signal_speed`. Default zero.
+    #[serde(default)]
+    pub delays: Option<Vec<Vec<f64>>>,
+    /// Fibre lengths (mm) `[to, from]`, turned into delays by `signal_speed`.
+    #[serde(default)]
+    pub lengths: Option<Vec<Vec<f64>>>,
+    /// Signal speed (m/s = mm/ms) for `lengths`.
+    #[serde(default)]
+    pub signal_speed: Option<f64>,
+    /// Explicit couplings; default: each model's own network coupling.
+    #[serde(default)]
+    pub couplings: Option<Vec<CouplingConfig>>,
+}
+
+/// One network coupling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CouplingConfig {
+    /// Input the receiving masses consume, e.g. `network_exc_exc`.
+    pub target: String,
+    /// Variable each sending node offers, e.g. `q_mean_EXC`.
+    pub source: String,
+    /// `additive` (default), `diffusive` or `multiplicative`.
+    #[serde(default = "additive")]
+    pub kind: String,
+    /// `linear` (default) or `squared`.
+    #[serde(default = "linear")]
+    pub weights: String,
+}
+
+fn additive() -> String {
+    "additive".into()
+}
+fn linear() -> String {
+    "linear".into()
+}
+
+/// A signal on one external input channel of chosen masses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputConfig {
+    /// Node indices (default: all nodes).
+    #[serde(default)]
+    pub nodes: Option<Vec<usize>>,
+    /// Mass type (`EXC`, `INH`) or label; may be omitted for one-mass nodes.
+    #[serde(default)]
+    pub mass: Option<String>,
+    /// Channel of the mass (default 0).
+    #[serde(default)]
+    pub channel: usize,
+    /// The signal.
+    pub signal: SignalConfig,
+}
+
+/// A signal description.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SignalConfig {
+    /// One value per Euler step (the step starting at `k * dt` uses `values[k]`).
+    Samples {
+        /// The samples.
+        values: Vec<f64>,
+    },
+}
+
+impl RunConfig {
+    /// Parse a TOML description.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Toml {
+            path: None,
+            message: e.to_string(),
+        })
+    }
+
+    /// Read and parse a TOML file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Toml {
+            path: Some(path.display().to_string()),
+            message: e.to_string(),
+        })
+    }
+
+    /// Apply a `PATH=VALUE` override: `duration`, `dt`, `sampling_dt`, `seed`, or a parameter
+    /// path / glob.
+    pub fn apply_override(&mut self, spec: &str) -> Result<(), ConfigError> {
+        let (path, value) = spec
+            .split_once('=')
+            .ok_or_else(|| ConfigError::Override(spec.into()))?;
+        let (path, value) = (path.trim(), value.trim());
+        let v: f64 = value
+            .parse()
+            .map_err(|_| ConfigError::Override(spec.into()))?;
+        match path {
+            "duration" => self.duration = v,
+            "dt" => self.dt = v,
+            "sampling_dt" => self.sampling_dt = Some(v),
+            "seed" => {
+                if !(v >= 0.0 && v.fract() == 0.0 && v <= u64::MAX as f64) {
+                    return Err(ConfigError::Override(spec.into()));
+                }
+                self.seed = Some(v as u64)
+            }
+            _ => {
+                self.params.insert(path.to_string(), v);
+            }
+        }
+        Ok(())
+    }
+
+    /// Fill in a fresh seed if none was given; returns the seed.
+    pub fn resolve_seed(&mut self) -> u64 {
+        *self.seed.get_or_insert_with(fresh_seed)
+    }
+
+    /// Build the network and the simulation options. The seed must be resolved first
+    /// (see [`resolve_seed`](Self::resolve_seed)); an absent seed counts as 0.
+    pub fn build(&self) -> Result<(Network, SimulationOptions), ConfigError> {
+        let seed = self.seed.unwrap_or(0);
+        let mut nodes = Vec::new();
+        for (k, nc) in self.nodes.iter().enumerate() {
+            let count = nc.count.unwrap_or(1);
+            if count == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "nodes[{k}].count must be >= 1"
+                )));
+            }
+            for _ in 0..count {
+                let index = nodes.len();
+                nodes.push(build_node(nc, index, seed)?);
+            }
+        }
+        if nodes.is_empty() {
+            return Err(ConfigError::Invalid(
+                "the description has no [[nodes]]".into(),
+            ));
+        }
+        let n = nodes.len();
+        let mut network = match &self.network {
+            None if n == 1 => Network::single(nodes.remove(0)),
+            None => {
+                return Err(ConfigError::Invalid(format!(
+                    "{n} nodes need a [network] table with a {n}x{n} connectivity"
+                )));
+            }
+            Some(nc) => {
+                let c = SquareMatrix::from_rows("network.connectivity", &nc.connectivity, Some(n))?;
+                let net = match (&nc.delays, &nc.lengths, nc.signal_speed) {
+                    (Some(_), Some(_), _) => {
+                        return Err(ConfigError::Invalid(
+                            "[network]: give either `delays` or `lengths` + `signal_speed`, not both".into(),
+                        ));
+                    }
+                    (_, Some(l), Some(speed)) => {
+                        let l = SquareMatrix::from_rows("network.lengths", l, Some(n))?;
+                        Network::from_lengths(nodes, c, l, speed)?
+                    }
+                    (_, Some(_), None) => {
+                        return Err(ConfigError::Invalid(
+                            "[network]: `lengths` needs `signal_speed` (m/s)".into(),
+                        ));
+                    }
+                    (Some(d), None, _) => {
+                        let d = SquareMatrix::from_rows("network.delays", d, Some(n))?;
+                        Network::new(nodes, c, d)?
+                    }
+                    (None, None, _) => Network::new(nodes, c, SquareMatrix::zeros(n))?,
+                };
+                match &nc.couplings {
+                    None => net,
+                    Some(list) => {
+                        let mut couplings = Vec::new();
+                        for cc in list {
+                            couplings.push(Coupling {
+                                source: cc.source.clone(),
+                                target: cc.target.clone(),
+                                kind: cc.kind.parse()?,
+                                weights: cc.weights.parse()?,
+                            });
+                        }
+                        net.with_couplings(couplings)?
+                    }
+                }
+            }
+        };
+        for (path, &v) in &self.params {
+            network.set_param(path, v)?;
+        }
+        network.validate()?;
+        let options = SimulationOptions {
+            dt: self.dt,
+            sampling_dt: self.sampling_dt,
+            variables: self.record.clone(),
+            seed,
+        };
+        Ok((network, options))
+    }
+
+    /// Build, attach the inputs and run; returns the output and the resolved configuration
+    /// as JSON (what `neuromass run` stores in the output file).
+    pub fn run(&mut self) -> Result<(RunOutput, serde_json::Value), ConfigError> {
+        self.resolve_seed();
+        let (network, options) = self.build()?;
+        let mut sim = Simulation::new(&network, &options)?;
+        self.attach_inputs(&network, &mut sim)?;
+        let out = sim.run(self.duration)?;
+        Ok((out, self.resolved_json(&network, &sim)))
+    }
+
+    fn attach_inputs(&self, network: &Network, sim: &mut Simulation) -> Result<(), ConfigError> {
+        for (k, input) in self.inputs.iter().enumerate() {
+            let targets: Vec<usize> = input
+                .nodes
+                .clone()
+                .unwrap_or_else(|| (0..network.nodes().len()).collect());
+            for &n in &targets {
+                let node = network.nodes().get(n).ok_or_else(|| {
+                    ConfigError::Invalid(format!(
+                        "inputs[{k}]: node {n} does not exist (network has {} nodes)",
+                        network.nodes().len()
+                    ))
+                })?;
+                let mass = match &input.mass {
+                    None if node.masses().len() == 1 => 0,
+                    None => {
+                        return Err(ConfigError::Invalid(format!(
+                            "inputs[{k}]: node {n} has several masses; name one with `mass` (e.g. \"EXC\")"
+                        )));
+                    }
+                    Some(m) => node
+                        .masses()
+                        .iter()
+                        .position(|x| x.mass_type() == Some(m.as_str()) || x.label() == m)
+                        .ok_or_else(|| {
+                            ConfigError::Invalid(format!(
+                                "inputs[{k}]: node {n} ({}) has no mass `{m}`; it has {}",
+                                node.label(),
+                                node.masses()
+                                    .iter()
+                                    .map(|x| x.mass_type().unwrap_or(x.label()))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ))
+                        })?,
+                };
+                let signal = match &input.signal {
+                    SignalConfig::Samples { values } => Box::new(SampledInput::new(values.clone())),
+                };
+                sim.attach_input(n, mass, input.channel, signal)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The fully resolved configuration: every parameter's value, matrices, delays in
+    /// steps, couplings, initial states and the seed.
+    pub fn resolved_json(&self, network: &Network, sim: &Simulation) -> serde_json::Value {
+        let dt = self.dt;
+        let params: BTreeMap<String, f64> = network.params().into_iter().collect();
+        let nodes: Vec<_> = network
+            .nodes()
+            .iter()
+            .enumerate()
+            .map(|(i, node)| {
+                let init = node.resolved_initial_state(rng::derive_seed(self.seed.unwrap_or(0), i as u64));
+                json!({
+                    "index": i,
+                    "label": node.label(),
+                    "state_variables": node.state_names(),
+                    "initial_state": node.state_names().iter().cloned().zip(init).collect::<BTreeMap<_, _>>(),
+                    "local_connectivity_to_from": node.local_connectivity().to_rows(),
+                    "local_delays_ms_to_from": node.local_delays().to_rows(),
+                })
+            })
+            .collect();
+        let steps: Vec<Vec<usize>> = network
+            .delays()
+            .to_rows()
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|&d| neuromass_core::delay_steps(d, dt))
+                    .collect()
+            })
+            .collect();
+        json!({
+            "generator": format!("neuromass {}", env!("CARGO_PKG_VERSION")),
+            "duration_ms": self.duration,
+            "dt_ms": dt,
+            "sampling_dt_ms": self.sampling_dt.unwrap_or(dt),
+            "seed": self.seed,
+            "steps": sim.steps_done(),
+            "record": self.record,
+            "description": self,
+            "parameters": params,
+            "nodes": nodes,
+            "network": {
+                "label": network.label(),
+                "connectivity_to_from": network.connectivity().to_rows(),
+                "delays_ms_to_from": network.delays().to_rows(),
+                "delays_steps_to_from": steps,
+                "couplings": network.couplings().iter().map(|c| json!({
+                    "source": c.source, "target": c.target,
+                    "kind": c.kind.to_string(), "weights": c.weights.to_string(),
+                })).collect::<Vec<_>>(),
+            },
+        })
+    }
+}
+
+fn build_node(nc: &NodeConfig, index: usize, seed: u64) -> Result<Node, ConfigError> {
+    let mut node = neuromass_models::node_by_name(&nc.model)?;
+    for (path, &v) in &nc.params {
+        node.set_param(path, v).map_err(|e| in_node(e, index))?;
+    }
+    if let Some(c) = &nc.local_connectivity {
+        let n = node.masses().len();
+        node.set_local_connectivity(SquareMatrix::from_rows("local_connectivity", c, Some(n))?)?;
+    }
+    if let Some(d) = &nc.local_delays {
+        let n = node.masses().len();
+        node.set_local_delays(SquareMatrix::from_rows("local_delays", d, Some(n))?)?;
+    }
+    if let Some(init) = &nc.initial_state {
+        let values: std::collections::HashMap<String, f64> =
+            init.iter().map(|(k, &v)| (k.clone(), v)).collect();
+        node.set_initial_values(&values, rng::derive_seed(seed, index as u64))?;
+    }
+    Ok(node)
+}
+
+/// Name the node in errors about node-relative parameter paths.
+fn in_node(e: neuromass_core::Error, index: usize) -> ConfigError {
+    use neuromass_core::Error as E;
+    ConfigError::Model(match e {
+        E::ParameterOutOfRange {
+            path,
+            value,
+            allowed,
+        } => E::ParameterOutOfRange {
+            path: format!("nodes[{index}].params.{path}"),
+            value,
+            allowed,
+        },
+        E::UnknownParameter { path, suggestions } => E::UnknownParameter {
+            path: format!("nodes[{index}].params.{path}"),
+            suggestions,
+        },
+        other => other,
+    })
+}
+
+/// A seed from the clock and process id, for runs without one.
+fn fresh_seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    rng::derive_seed(nanos, std::process::id() as u64)
+}
+
+/// The model shipped as the default: a 4-node Wilson-Cowan network with delays.
+pub const DEFAULT_MODEL_TOML: &str = include_str!("../../../datasets/examples/wc_network.toml");
