@@ -199,19 +199,15 @@ impl RunConfig {
             .split_once('=')
             .ok_or_else(|| ConfigError::Override(spec.into()))?;
         let (path, value) = (path.trim(), value.trim());
-        let v: f64 = value
-            .parse()
-            .map_err(|_| ConfigError::Override(spec.into()))?;
+        if path == "seed" {
+            self.seed = Some(value.parse().map_err(|_| ConfigError::Override(spec.into()))?);
+            return Ok(());
+        }
+        let v: f64 = value.parse().map_err(|_| ConfigError::Override(spec.into()))?;
         match path {
             "duration" => self.duration = v,
             "dt" => self.dt = v,
             "sampling_dt" => self.sampling_dt = Some(v),
-            "seed" => {
-                if !(v >= 0.0 && v.fract() == 0.0 && v <= u64::MAX as f64) {
-                    return Err(ConfigError::Override(spec.into()));
-                }
-                self.seed = Some(v as u64)
-            }
             _ => {
                 self.params.insert(path.to_string(), v);
             }
