@@ -33,7 +33,7 @@ mod engine;
 mod error;
 mod output;
 
-pub use engine::{Simulation, SimulationOptions};
+pub use engine::{Checkpoint, Simulation, SimulationOptions};
 pub use error::{Result, SimError};
 pub use neuromass_core::{InputSignal, SampledInput};
 pub use output::{NodeOutput, RunOutput};
