@@ -271,3 +271,24 @@ mod via_cli {
         }
     }
 }
+
+#[test]
+fn thalamic_node() {
+    check_case("thalamic_node");
+}
+#[test]
+fn thalamic_node_glk() {
+    check_case("thalamic_node_glk");
+}
+#[test]
+fn aln_node() {
+    check_case("aln_node");
+}
+#[test]
+fn net_aln_3() {
+    check_case("net_aln_3");
+}
+#[test]
+fn net_thalamocortical_2() {
+    check_case("net_thalamocortical_2");
+}

@@ -60,6 +60,12 @@ pub trait NeuralMass: Clone + Debug + Send + Sync + 'static {
     /// is initialised from a seed (neurolib's random initial states).
     fn initial_state_range(&self) -> Vec<(f64, f64)>;
 
+    /// Check resources the mass needs beyond its parameters (e.g. a transfer-function table
+    /// that failed to load). Called when a network is validated, before any run.
+    fn check(&self) -> crate::Result<()> {
+        Ok(())
+    }
+
     /// The right-hand side `d state / dt`.
     ///
     /// `state` has `state_names().len()` entries, `inputs` one per [`inputs`](Self::inputs),
@@ -172,6 +178,8 @@ pub trait AnyMass: Debug + Send + Sync {
     fn params(&self) -> &dyn Parameters;
     /// The parameters, mutably.
     fn params_mut(&mut self) -> &mut dyn Parameters;
+    /// See [`NeuralMass::check`].
+    fn check(&self) -> crate::Result<()>;
     /// A new block of this mass's concrete type, holding a copy of this mass.
     fn new_block(&self) -> Box<dyn MassBlock>;
     /// Clone into a box.
@@ -207,6 +215,9 @@ impl<M: NeuralMass> AnyMass for M {
     }
     fn params_mut(&mut self) -> &mut dyn Parameters {
         NeuralMass::params_mut(self)
+    }
+    fn check(&self) -> crate::Result<()> {
+        NeuralMass::check(self)
     }
     fn new_block(&self) -> Box<dyn MassBlock> {
         Box::new(Block::new(self))

@@ -25,6 +25,10 @@ pub struct LocalCoupling {
     pub weights: WeightTransform,
 }
 
+/// Turns a node's given local connectivity into the effective one from its masses'
+/// parameters (e.g. ALN's `C * tau_s(from) / |J_max(to, from)|`).
+pub type LocalRescale = fn(&[Box<dyn AnyMass>], &SquareMatrix) -> Result<SquareMatrix>;
+
 /// A network node: one or more masses, their local connectivity `[to, from]` and local
 /// delays (ms), an optional initial state, and the network couplings it uses by default.
 ///
@@ -39,6 +43,7 @@ pub struct Node {
     connectivity: SquareMatrix,
     delays: SquareMatrix,
     local_couplings: Vec<LocalCoupling>,
+    local_rescale: Option<LocalRescale>,
     initial_state: Option<Vec<f64>>,
     default_couplings: Vec<Coupling>,
 }
@@ -95,6 +100,7 @@ impl Node {
             connectivity: SquareMatrix::zeros(n),
             delays: SquareMatrix::zeros(n),
             local_couplings: Vec::new(),
+            local_rescale: None,
             initial_state: None,
             default_couplings: Vec::new(),
         })
@@ -255,9 +261,25 @@ impl Node {
         self.masses.iter().flat_map(|m| m.inputs().iter().copied())
     }
 
-    /// Local connectivity `[to, from]`.
+    /// Local connectivity `[to, from]` as given.
     pub fn local_connectivity(&self) -> &SquareMatrix {
         &self.connectivity
+    }
+
+    /// Rescale the given local connectivity into the effective one when the network is
+    /// compiled (from the masses' current parameters).
+    pub fn with_local_rescale(mut self, rescale: LocalRescale) -> Self {
+        self.local_rescale = Some(rescale);
+        self
+    }
+
+    /// The local connectivity the engine uses: the given one, rescaled if the node's model
+    /// says so.
+    pub fn effective_local_connectivity(&self) -> Result<SquareMatrix> {
+        match self.local_rescale {
+            Some(f) => f(&self.masses, &self.connectivity),
+            None => Ok(self.connectivity.clone()),
+        }
     }
 
     /// Local delays in ms `[to, from]`.
@@ -473,6 +495,9 @@ pub(crate) fn validate_node(node: &Node, index: usize) -> Result<()> {
     for (j, m) in node.masses.iter().enumerate() {
         m.params()
             .validate(&format!("{}_{index}.{}_{j}.", node.label, m.label()))?;
+        m.check()?;
     }
+    node.effective_local_connectivity()?
+        .check_finite(&format!("{prefix}.local_connectivity (effective)"))?;
     Ok(())
 }

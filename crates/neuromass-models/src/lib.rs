@@ -22,13 +22,20 @@
 //! # Ok::<(), neuromass_core::Error>(())
 //! ```
 
+mod aln;
 mod fitzhugh_nagumo;
 mod hopf;
+mod thalamus;
 mod wilson_cowan;
 mod wong_wang;
 
+pub use aln::{
+    AlnExcParams, AlnExcitatoryMass, AlnInhParams, AlnInhibitoryMass, AlnNode, DEFAULT_TABLE_PATH,
+    TransferTable, aln_local_rescale,
+};
 pub use fitzhugh_nagumo::{FitzHughNagumoMass, FitzHughNagumoNode, FitzHughNagumoParams};
 pub use hopf::{HopfMass, HopfNode, HopfParams};
+pub use thalamus::ThalamicNode;
 pub use wilson_cowan::{WcExcitatoryMass, WcInhibitoryMass, WilsonCowanNode, WilsonCowanParams};
 pub use wong_wang::{
     ReducedWongWangMass, ReducedWongWangNode, ReducedWongWangParams, WongWangExcParams,
@@ -38,7 +45,7 @@ pub use wong_wang::{
 use neuromass_core::{AnyMass, Coupling, Error, Node, SquareMatrix};
 
 /// The model keys [`node_by_name`] accepts.
-pub const MODEL_NAMES: &[&str] = &["wc", "hopf", "fhn", "ww", "rww"];
+pub const MODEL_NAMES: &[&str] = &["wc", "hopf", "fhn", "ww", "rww", "aln", "thalamus"];
 
 /// A zoo node with default parameters, by model key (`wc`, `hopf`, `fhn`, `ww`, `rww`).
 pub fn node_by_name(model: &str) -> Result<Node, Error> {
@@ -48,6 +55,8 @@ pub fn node_by_name(model: &str) -> Result<Node, Error> {
         "fhn" => FitzHughNagumoNode::default().into(),
         "ww" => WongWangNode::default().into(),
         "rww" => ReducedWongWangNode::default().into(),
+        "aln" => AlnNode::default().into(),
+        "thalamus" => ThalamicNode::default().into(),
         _ => {
             return Err(Error::UnknownName {
                 kind: "model".into(),

@@ -221,7 +221,7 @@ impl Simulation {
         // 3. Coupling rules: node-local, then network.
         let mut builder = RuleBuilder::default();
         for (n, node) in network.nodes().iter().enumerate() {
-            let (c, d) = (node.local_connectivity(), node.local_delays());
+            let (c, d) = (node.effective_local_connectivity()?, node.local_delays());
             for rule in node.local_couplings() {
                 let k = node.masses()[rule.target]
                     .inputs()

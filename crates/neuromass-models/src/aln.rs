@@ -1,0 +1,653 @@
+//! The adaptive linear-nonlinear (ALN) cascade model of a population of AdEx neurons
+//! (Augustin et al. 2017; Cakan & Obermayer 2020), as in neurolib's MultiModel.
+//!
+//! Each population's membrane current has mean `I_mu` and standard deviation `sigma`; the
+//! steady-state rate `r_ss(mu, sigma)`, mean voltage `V(mu, sigma)` and the time constant
+//! `tau(mu, sigma)` of the linear filter come from a precomputed [`TransferTable`]:
+//!
+//! * `dI_mu/dt = (J_e s_mu_e + J_i s_mu_i + I_ext + noise - I_mu) / tau(mu, sigma)`
+//! * `sigma² = Σ_k 2 J_k² s_sigma_k tau_k (C/gL) / ((1 + in_k) C/gL + tau_k) + sigma_ext²`
+//! * `ds_mu_k/dt = ((1 - s_mu_k) in_k - s_mu_k) / tau_k`
+//! * `ds_sigma_k/dt = ((1 - s_mu_k)² in²_k + (in²_k - 2 tau_k (in_k + 1)) s_sigma_k) / tau_k²`
+//! * `dr/dt = -lambda (r - r_ss(mu, sigma))` (neurolib's fast relaxation of the rate)
+//!
+//! and the excitatory population adapts:
+//! `dI_A/dt = (a (V - E_A) - I_A + tau_A b r_ss) / tau_A`, with `mu = I_mu - I_A / C`.
+//!
+//! Synaptic inputs: `in_e = K_e node_<self>_exc + (c_gl tau_se / J_ee_max) K_e_gl
+//! (network_exc_exc + ext_exc_rate)`, `in_i = K_i node_<self>_inh`; their "squared"
+//! counterparts use squared weights (and the squared network scale).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use neuromass_core::{
+    AnyMass, Bounds, Coupling, Error, NeuralMass, Node, SquareMatrix, parameters,
+};
+
+/// The table neurolib 0.6.2 ships (`datasets/aln/quantities_cascade.h5` in this repository).
+pub const DEFAULT_TABLE_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../datasets/aln/quantities_cascade.h5"
+);
+
+/// The ALN transfer functions on a regular `(mu, sigma)` grid: steady-state rate `r_ss`,
+/// mean voltage `V_mean_ss` and rate-response time constant `tau_mu_exp`, looked up by
+/// bilinear interpolation and held constant beyond the grid's edges.
+#[derive(Debug)]
+pub struct TransferTable {
+    path: PathBuf,
+    mu_first: f64,
+    mu_last: f64,
+    mu_step: f64,
+    n_mu: usize,
+    sigma_first: f64,
+    sigma_last: f64,
+    sigma_step: f64,
+    n_sigma: usize,
+    /// `[mu][sigma]` -> (r_ss, V_mean_ss, tau_mu_exp).
+    values: Vec<[f64; 3]>,
+}
+
+impl TransferTable {
+    /// Load a table file of neurolib's layout: datasets `mu_vals` (M), `sigma_vals` (S),
+    /// `r_ss`, `V_mean_ss` and `tau_mu_exp` (each M x S). Errors name the file and the
+    /// missing or malformed dataset.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let fail = |what: String| {
+            Error::Invalid(format!("ALN transfer table `{}`: {what}", path.display()))
+        };
+        let file = hdf5::File::open(path).map_err(|e| fail(format!("cannot open: {e}")))?;
+        let read = |name: &str| -> Result<(Vec<f64>, Vec<usize>), Error> {
+            let ds = file
+                .dataset(name)
+                .map_err(|_| fail(format!("missing dataset `{name}`")))?;
+            let data = ds
+                .read_raw::<f64>()
+                .map_err(|e| fail(format!("dataset `{name}` unreadable as float64: {e}")))?;
+            Ok((data, ds.shape()))
+        };
+        let (mu, _) = read("mu_vals")?;
+        let (sigma, _) = read("sigma_vals")?;
+        let check_axis = |name: &str, v: &[f64]| {
+            if v.len() < 2
+                || v.windows(2).any(|w| !(w[1] > w[0]))
+                || v.iter().any(|x| !x.is_finite())
+            {
+                Err(fail(format!(
+                    "`{name}` must hold at least 2 increasing finite values"
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        check_axis("mu_vals", &mu)?;
+        check_axis("sigma_vals", &sigma)?;
+        let (n_mu, n_sigma) = (mu.len(), sigma.len());
+        let mut values = vec![[0.0; 3]; n_mu * n_sigma];
+        for (k, name) in ["r_ss", "V_mean_ss", "tau_mu_exp"].into_iter().enumerate() {
+            let (data, shape) = read(name)?;
+            if shape != [n_mu, n_sigma] {
+                return Err(fail(format!(
+                    "dataset `{name}` has shape {shape:?}, expected [{n_mu}, {n_sigma}] (mu x sigma)"
+                )));
+            }
+            if let Some(i) = data.iter().position(|x| !x.is_finite()) {
+                return Err(fail(format!(
+                    "dataset `{name}` has a non-finite entry at flat index {i}"
+                )));
+            }
+            for (v, x) in values.iter_mut().zip(data) {
+                v[k] = x;
+            }
+        }
+        Ok(TransferTable {
+            path: path.to_path_buf(),
+            mu_first: mu[0],
+            mu_last: mu[n_mu - 1],
+            mu_step: mu[1] - mu[0],
+            n_mu,
+            sigma_first: sigma[0],
+            sigma_last: sigma[n_sigma - 1],
+            sigma_step: sigma[1] - sigma[0],
+            n_sigma,
+            values,
+        })
+    }
+
+    /// The default table, loaded once per process and shared.
+    pub fn shared_default() -> Result<Arc<TransferTable>, Error> {
+        static DEFAULT: OnceLock<Result<Arc<TransferTable>, Error>> = OnceLock::new();
+        DEFAULT
+            .get_or_init(|| TransferTable::load(DEFAULT_TABLE_PATH).map(Arc::new))
+            .clone()
+    }
+
+    /// The file the table was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Cell index and weight along one axis, neurolib's rule: inside the grid the lower
+    /// index and fractional distance; below the first value the first entry; at or beyond
+    /// the last value the last entry (weight 0 on its neighbour).
+    #[inline]
+    fn locate(x: f64, first: f64, last: f64, step: f64, n: usize) -> (usize, usize, f64) {
+        if x < first {
+            (0, 0, 0.0)
+        } else if x >= last {
+            (n - 1, n - 1, 0.0)
+        } else {
+            let pos = (x - first) / step;
+            let lower = pos.floor();
+            let i = (lower as usize).min(n - 1);
+            (i, (i + 1).min(n - 1), pos - lower)
+        }
+    }
+
+    /// `(r_ss, V_mean_ss, tau_mu_exp)` at `(mu, sigma)`; NaN if either is not finite.
+    #[inline]
+    pub fn lookup(&self, mu: f64, sigma: f64) -> [f64; 3] {
+        if !(mu.is_finite() && sigma.is_finite()) {
+            return [f64::NAN; 3];
+        }
+        let (y0, y1, dy) = Self::locate(mu, self.mu_first, self.mu_last, self.mu_step, self.n_mu);
+        let (x0, x1, dx) = Self::locate(
+            sigma,
+            self.sigma_first,
+            self.sigma_last,
+            self.sigma_step,
+            self.n_sigma,
+        );
+        let at = |y: usize, x: usize| &self.values[y * self.n_sigma + x];
+        let (a, b, c, d) = (at(y0, x0), at(y0, x1), at(y1, x0), at(y1, x1));
+        let mut out = [0.0; 3];
+        for k in 0..3 {
+            out[k] = a[k] * (1.0 - dx) * (1.0 - dy)
+                + b[k] * dx * (1.0 - dy)
+                + c[k] * (1.0 - dx) * dy
+                + d[k] * dx * dy;
+        }
+        out
+    }
+}
+
+/// A mass's handle on its table: loaded, or the load error (reported when the network is
+/// validated, before any run).
+#[derive(Debug, Clone)]
+struct TableHandle(Result<Arc<TransferTable>, Error>);
+
+impl Default for TableHandle {
+    fn default() -> Self {
+        TableHandle(TransferTable::shared_default())
+    }
+}
+
+impl TableHandle {
+    #[inline]
+    fn lookup(&self, mu: f64, sigma: f64) -> [f64; 3] {
+        match &self.0 {
+            Ok(t) => t.lookup(mu, sigma),
+            Err(_) => [f64::NAN; 3],
+        }
+    }
+    fn check(&self) -> Result<(), Error> {
+        self.0.as_ref().map(|_| ()).map_err(Clone::clone)
+    }
+}
+
+parameters! {
+    /// Parameters of the excitatory ALN population.
+    pub struct AlnExcParams {
+        /// Number of excitatory inputs per neuron.
+        Ke: Bounds::NonNegative,
+        /// Number of inhibitory inputs per neuron.
+        Ki: Bounds::NonNegative,
+        /// PSP amplitude of the global (network) input (mV).
+        c_gl: Bounds::Finite,
+        /// Number of incoming excitatory connections from each other area.
+        Ke_gl: Bounds::NonNegative,
+        /// Excitatory synaptic time constant (ms).
+        tau_se: Bounds::Positive,
+        /// Inhibitory synaptic time constant (ms).
+        tau_si: Bounds::Positive,
+        /// Standard deviation of the external input (mV/sqrt(ms)).
+        sigmae_ext: Bounds::NonNegative,
+        /// Maximum synaptic current EXC -> EXC (mV/ms).
+        Jee_max: Bounds::Finite,
+        /// Maximum synaptic current INH -> EXC (mV/ms).
+        Jei_max: Bounds::Finite,
+        /// Membrane capacitance (pF).
+        C: Bounds::Positive,
+        /// Leak conductance (nS).
+        gL: Bounds::Positive,
+        /// External input current (mV/ms).
+        ext_exc_current: Bounds::Finite,
+        /// External excitatory input rate (kHz).
+        ext_exc_rate: Bounds::NonNegative,
+        /// Subthreshold adaptation conductance (nS).
+        a: Bounds::Finite,
+        /// Spike-triggered adaptation increment (pA).
+        b: Bounds::Finite,
+        /// Adaptation reversal potential (mV).
+        EA: Bounds::Finite,
+        /// Adaptation time constant (ms).
+        tauA: Bounds::Positive,
+        /// Relaxation rate of the rate variable (1/ms).
+        lambda: Bounds::Positive,
+    }
+}
+
+parameters! {
+    /// Parameters of the inhibitory ALN population.
+    pub struct AlnInhParams {
+        /// Number of excitatory inputs per neuron.
+        Ke: Bounds::NonNegative,
+        /// Number of inhibitory inputs per neuron.
+        Ki: Bounds::NonNegative,
+        /// PSP amplitude of the global (network) input (mV).
+        c_gl: Bounds::Finite,
+        /// Number of incoming excitatory connections from each other area.
+        Ke_gl: Bounds::NonNegative,
+        /// Excitatory synaptic time constant (ms).
+        tau_se: Bounds::Positive,
+        /// Inhibitory synaptic time constant (ms).
+        tau_si: Bounds::Positive,
+        /// Standard deviation of the external input (mV/sqrt(ms)).
+        sigmai_ext: Bounds::NonNegative,
+        /// Maximum synaptic current EXC -> INH (mV/ms).
+        Jie_max: Bounds::Finite,
+        /// Maximum synaptic current INH -> INH (mV/ms).
+        Jii_max: Bounds::Finite,
+        /// Membrane capacitance (pF).
+        C: Bounds::Positive,
+        /// Leak conductance (nS).
+        gL: Bounds::Positive,
+        /// External input current (mV/ms).
+        ext_inh_current: Bounds::Finite,
+        /// External excitatory input rate (kHz).
+        ext_inh_rate: Bounds::NonNegative,
+        /// Relaxation rate of the rate variable (1/ms).
+        lambda: Bounds::Positive,
+    }
+}
+
+/// Standard deviation of the membrane current from the synaptic variances.
+#[inline]
+#[allow(clippy::too_many_arguments)]
+fn current_sigma(
+    tau_m: f64,
+    (j_e, s_sigma_e, in_e, tau_se): (f64, f64, f64, f64),
+    (j_i, s_sigma_i, in_i, tau_si): (f64, f64, f64, f64),
+    ext_sigma: f64,
+) -> f64 {
+    (2.0 * j_e * j_e * s_sigma_e * tau_se * tau_m / ((1.0 + in_e) * tau_m + tau_se)
+        + 2.0 * j_i * j_i * s_sigma_i * tau_si * tau_m / ((1.0 + in_i) * tau_m + tau_si)
+        + ext_sigma * ext_sigma)
+        .sqrt()
+}
+
+/// `d s_mu / dt` of a synaptic mean.
+#[inline]
+fn synaptic_mean_rate(s_mu: f64, input: f64, tau: f64) -> f64 {
+    ((1.0 - s_mu) * input - s_mu) / tau
+}
+
+/// `d s_sigma / dt` of a synaptic variance.
+#[inline]
+fn synaptic_variance_rate(s_mu: f64, s_sigma: f64, input: f64, input_sq: f64, tau: f64) -> f64 {
+    ((1.0 - s_mu) * (1.0 - s_mu) * input_sq + (input_sq - 2.0 * tau * (input + 1.0)) * s_sigma)
+        / (tau * tau)
+}
+
+/// Excitatory ALN population, with spike-frequency adaptation. State: `I_mu`, `I_A`,
+/// `I_syn_mu_exc`, `I_syn_mu_inh`, `I_syn_sigma_exc`, `I_syn_sigma_inh`, `r_mean`.
+#[derive(Debug, Clone)]
+pub struct AlnExcitatoryMass {
+    /// Parameters.
+    pub params: AlnExcParams,
+    table: TableHandle,
+}
+
+impl Default for AlnExcitatoryMass {
+    fn default() -> Self {
+        AlnExcitatoryMass {
+            params: AlnExcParams {
+                Ke: 800.0,
+                Ki: 200.0,
+                c_gl: 0.4,
+                Ke_gl: 250.0,
+                tau_se: 2.0,
+                tau_si: 5.0,
+                sigmae_ext: 1.5,
+                Jee_max: 2.43,
+                Jei_max: -3.3,
+                C: 200.0,
+                gL: 10.0,
+                ext_exc_current: 0.0,
+                ext_exc_rate: 0.0,
+                a: 15.0,
+                b: 40.0,
+                EA: -80.0,
+                tauA: 200.0,
+                lambda: 10.0,
+            },
+            table: TableHandle::default(),
+        }
+    }
+}
+
+/// Inhibitory ALN population. State: `I_mu`, `I_syn_mu_exc`, `I_syn_mu_inh`,
+/// `I_syn_sigma_exc`, `I_syn_sigma_inh`, `r_mean`.
+#[derive(Debug, Clone)]
+pub struct AlnInhibitoryMass {
+    /// Parameters.
+    pub params: AlnInhParams,
+    table: TableHandle,
+}
+
+impl Default for AlnInhibitoryMass {
+    fn default() -> Self {
+        AlnInhibitoryMass {
+            params: AlnInhParams {
+                Ke: 800.0,
+                Ki: 200.0,
+                c_gl: 0.4,
+                Ke_gl: 250.0,
+                tau_se: 2.0,
+                tau_si: 5.0,
+                sigmai_ext: 1.5,
+                Jie_max: 2.6,
+                Jii_max: -1.64,
+                C: 200.0,
+                gL: 10.0,
+                ext_inh_current: 0.0,
+                ext_inh_rate: 0.0,
+                lambda: 10.0,
+            },
+            table: TableHandle::default(),
+        }
+    }
+}
+
+macro_rules! table_setters {
+    ($ty:ident) => {
+        impl $ty {
+            /// Use this table.
+            pub fn with_table(mut self, table: Arc<TransferTable>) -> Self {
+                self.table = TableHandle(Ok(table));
+                self
+            }
+            /// Use the table in this file (same layout as neurolib's).
+            pub fn with_table_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
+                Ok(self.with_table(Arc::new(TransferTable::load(path)?)))
+            }
+        }
+    };
+}
+table_setters!(AlnExcitatoryMass);
+table_setters!(AlnInhibitoryMass);
+
+impl NeuralMass for AlnExcitatoryMass {
+    type Params = AlnExcParams;
+    fn label(&self) -> &'static str {
+        "ALNMassEXC"
+    }
+    fn mass_type(&self) -> Option<&'static str> {
+        Some("EXC")
+    }
+    fn state_names(&self) -> &'static [&'static str] {
+        &[
+            "I_mu",
+            "I_A",
+            "I_syn_mu_exc",
+            "I_syn_mu_inh",
+            "I_syn_sigma_exc",
+            "I_syn_sigma_inh",
+            "r_mean",
+        ]
+    }
+    fn local_output(&self) -> Option<usize> {
+        Some(6)
+    }
+    fn inputs(&self) -> &'static [&'static str] {
+        &[
+            "node_exc_exc",
+            "node_exc_exc_sq",
+            "node_exc_inh",
+            "node_exc_inh_sq",
+            "network_exc_exc",
+            "network_exc_exc_sq",
+        ]
+    }
+    fn params(&self) -> &AlnExcParams {
+        &self.params
+    }
+    fn params_mut(&mut self) -> &mut AlnExcParams {
+        &mut self.params
+    }
+    fn initial_state_range(&self) -> Vec<(f64, f64)> {
+        [3.0, 200.0, 0.5, 0.5, 0.001, 0.001, 0.01]
+            .iter()
+            .map(|&h| (0.0, h))
+            .collect()
+    }
+    fn check(&self) -> Result<(), Error> {
+        self.table.check()
+    }
+    #[inline]
+    fn derivatives(&self, x: &[f64], inp: &[f64], ext: &[f64], dx: &mut [f64]) {
+        let p = &self.params;
+        let (i_mu, i_a, s_mu_e, s_mu_i, s_sigma_e, s_sigma_i, rate) =
+            (x[0], x[1], x[2], x[3], x[4], x[5], x[6]);
+        let [node_ee, node_ee_sq, node_ei, node_ei_sq, net_ee, net_ee_sq] =
+            [inp[0], inp[1], inp[2], inp[3], inp[4], inp[5]];
+        let global = p.c_gl * p.tau_se / p.Jee_max;
+        let in_e = p.Ke * node_ee + global * p.Ke_gl * net_ee + global * p.Ke_gl * p.ext_exc_rate;
+        let in_i = p.Ki * node_ei;
+        let in_e_sq = p.Ke * node_ee_sq
+            + global * global * p.Ke_gl * net_ee_sq
+            + global * global * p.Ke_gl * p.ext_exc_rate;
+        let in_i_sq = p.Ki * node_ei_sq;
+        let sigma = current_sigma(
+            p.C / p.gL,
+            (p.Jee_max, s_sigma_e, in_e, p.tau_se),
+            (p.Jei_max, s_sigma_i, in_i, p.tau_si),
+            p.sigmae_ext,
+        );
+        let [r_ss, v_mean, tau] = self.table.lookup(i_mu - i_a / p.C, sigma);
+        dx[0] = (p.Jee_max * s_mu_e + p.Jei_max * s_mu_i + ext[0] + p.ext_exc_current - i_mu) / tau;
+        dx[1] = (p.a * (v_mean - p.EA) - i_a + p.tauA * p.b * r_ss) / p.tauA;
+        dx[2] = synaptic_mean_rate(s_mu_e, in_e, p.tau_se);
+        dx[3] = synaptic_mean_rate(s_mu_i, in_i, p.tau_si);
+        dx[4] = synaptic_variance_rate(s_mu_e, s_sigma_e, in_e, in_e_sq, p.tau_se);
+        dx[5] = synaptic_variance_rate(s_mu_i, s_sigma_i, in_i, in_i_sq, p.tau_si);
+        dx[6] = -p.lambda * (rate - r_ss);
+    }
+}
+
+impl NeuralMass for AlnInhibitoryMass {
+    type Params = AlnInhParams;
+    fn label(&self) -> &'static str {
+        "ALNMassINH"
+    }
+    fn mass_type(&self) -> Option<&'static str> {
+        Some("INH")
+    }
+    fn state_names(&self) -> &'static [&'static str] {
+        &[
+            "I_mu",
+            "I_syn_mu_exc",
+            "I_syn_mu_inh",
+            "I_syn_sigma_exc",
+            "I_syn_sigma_inh",
+            "r_mean",
+        ]
+    }
+    fn local_output(&self) -> Option<usize> {
+        Some(5)
+    }
+    fn inputs(&self) -> &'static [&'static str] {
+        &[
+            "node_inh_exc",
+            "node_inh_exc_sq",
+            "node_inh_inh",
+            "node_inh_inh_sq",
+        ]
+    }
+    fn params(&self) -> &AlnInhParams {
+        &self.params
+    }
+    fn params_mut(&mut self) -> &mut AlnInhParams {
+        &mut self.params
+    }
+    fn initial_state_range(&self) -> Vec<(f64, f64)> {
+        [3.0, 0.5, 0.5, 0.01, 0.01, 0.01]
+            .iter()
+            .map(|&h| (0.0, h))
+            .collect()
+    }
+    fn check(&self) -> Result<(), Error> {
+        self.table.check()
+    }
+    #[inline]
+    fn derivatives(&self, x: &[f64], inp: &[f64], ext: &[f64], dx: &mut [f64]) {
+        let p = &self.params;
+        let (i_mu, s_mu_e, s_mu_i, s_sigma_e, s_sigma_i, rate) =
+            (x[0], x[1], x[2], x[3], x[4], x[5]);
+        let [node_ie, node_ie_sq, node_ii, node_ii_sq] = [inp[0], inp[1], inp[2], inp[3]];
+        let global = p.c_gl * p.tau_se / p.Jie_max;
+        let in_e = p.Ke * node_ie + global * p.Ke_gl * p.ext_inh_rate;
+        let in_i = p.Ki * node_ii;
+        let in_e_sq = p.Ke * node_ie_sq + global * global * p.Ke_gl * p.ext_inh_rate;
+        let in_i_sq = p.Ki * node_ii_sq;
+        let sigma = current_sigma(
+            p.C / p.gL,
+            (p.Jie_max, s_sigma_e, in_e, p.tau_se),
+            (p.Jii_max, s_sigma_i, in_i, p.tau_si),
+            p.sigmai_ext,
+        );
+        let [r_ss, _, tau] = self.table.lookup(i_mu, sigma);
+        dx[0] = (p.Jie_max * s_mu_e + p.Jii_max * s_mu_i + ext[0] + p.ext_inh_current - i_mu) / tau;
+        dx[1] = synaptic_mean_rate(s_mu_e, in_e, p.tau_se);
+        dx[2] = synaptic_mean_rate(s_mu_i, in_i, p.tau_si);
+        dx[3] = synaptic_variance_rate(s_mu_e, s_sigma_e, in_e, in_e_sq, p.tau_se);
+        dx[4] = synaptic_variance_rate(s_mu_i, s_sigma_i, in_i, in_i_sq, p.tau_si);
+        dx[5] = -p.lambda * (rate - r_ss);
+    }
+}
+
+/// An ALN node: one excitatory and one inhibitory population with node-local delays.
+///
+/// The given local connectivity `c[to][from]` (neurolib's default `[[0.3, 0.5], [0.3, 0.5]]`)
+/// is rescaled when the network is compiled to `c * tau_s(from) / |J_max(to, from)|`, so a
+/// single spike evokes a PSP of `c` mV whatever the synaptic time constant.
+#[derive(Debug, Clone)]
+pub struct AlnNode {
+    /// The excitatory population.
+    pub exc: AlnExcitatoryMass,
+    /// The inhibitory population.
+    pub inh: AlnInhibitoryMass,
+    /// Local connectivity `[to, from]` over (EXC, INH), before rescaling (mV).
+    pub connectivity: [[f64; 2]; 2],
+    /// Local delays (ms) `[to, from]`; neurolib's default: 4 ms from EXC, 2 ms from INH.
+    pub delays: [[f64; 2]; 2],
+}
+
+impl Default for AlnNode {
+    fn default() -> Self {
+        AlnNode {
+            exc: AlnExcitatoryMass::default(),
+            inh: AlnInhibitoryMass::default(),
+            connectivity: [[0.3, 0.5], [0.3, 0.5]],
+            delays: [[4.0, 2.0], [4.0, 2.0]],
+        }
+    }
+}
+
+impl AlnNode {
+    /// A default node whose masses use the table in `path`.
+    pub fn with_table_file(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let table = Arc::new(TransferTable::load(path)?);
+        let node = AlnNode::default();
+        Ok(AlnNode {
+            exc: node.exc.with_table(table.clone()),
+            inh: node.inh.with_table(table),
+            ..node
+        })
+    }
+
+    /// neurolib's ALN network coupling: `r_mean_EXC` into `network_exc_exc` with the
+    /// connectivity and into `network_exc_exc_sq` with squared weights.
+    pub fn default_couplings() -> Vec<Coupling> {
+        vec![
+            Coupling::additive("r_mean_EXC", "network_exc_exc"),
+            Coupling::additive("r_mean_EXC", "network_exc_exc_sq").squared(),
+        ]
+    }
+}
+
+/// ALN's local rescaling: `c[to][from] * tau_s<from> / |J<to><from>_max|`, with the time
+/// constant from the sending mass and the maximal current from the receiving one.
+pub fn aln_local_rescale(
+    masses: &[Box<dyn AnyMass>],
+    given: &SquareMatrix,
+) -> Result<SquareMatrix, Error> {
+    let letter = |m: &dyn AnyMass| -> Result<char, Error> {
+        m.mass_type()
+            .and_then(|t| t.chars().next())
+            .map(|c| c.to_ascii_lowercase())
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "ALN rescaling needs a mass type on `{}`",
+                    m.label()
+                ))
+            })
+    };
+    let param = |m: &dyn AnyMass, name: &str| -> Result<f64, Error> {
+        let p = m.params();
+        p.index_of(name)
+            .map(|i| p.get(i))
+            .ok_or_else(|| Error::UnknownName {
+                kind: format!("parameter of `{}` needed by ALN rescaling", m.label()),
+                name: name.into(),
+                expected: p
+                    .specs()
+                    .iter()
+                    .map(|s| s.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    };
+    let mut out = given.clone();
+    for (to, m_to) in masses.iter().enumerate() {
+        for (from, m_from) in masses.iter().enumerate() {
+            let (t, f) = (letter(m_to.as_ref())?, letter(m_from.as_ref())?);
+            let tau = param(m_from.as_ref(), &format!("tau_s{f}"))?;
+            let j = param(m_to.as_ref(), &format!("J{t}{f}_max"))?;
+            out.set(to, from, given.get(to, from) * tau / j.abs());
+        }
+    }
+    Ok(out)
+}
+
+impl From<AlnNode> for Node {
+    fn from(n: AlnNode) -> Node {
+        let c =
+            SquareMatrix::from_row_major("local_connectivity", 2, n.connectivity.as_flattened())
+                .expect("2x2 array has 4 entries");
+        let d = SquareMatrix::from_row_major("local_delays", 2, n.delays.as_flattened())
+            .expect("2x2 array has 4 entries");
+        Node::excitatory_inhibitory(
+            "ALNNode",
+            vec![Box::new(n.exc), Box::new(n.inh)],
+            c,
+            Some(d),
+        )
+        .expect("ALN nodes have one EXC and one INH mass with local outputs")
+        .with_local_rescale(aln_local_rescale)
+        .with_network_label("ALNNet")
+        .with_default_couplings(AlnNode::default_couplings())
+    }
+}
