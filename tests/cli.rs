@@ -14,16 +14,31 @@ fn run_toml(tag: &str, toml: &str, extra: &[&str]) -> (Output, PathBuf) {
     let dir = scratch(tag);
     let (model, out) = (dir.join("model.toml"), dir.join("run.h5"));
     std::fs::write(&model, toml).unwrap();
-    let mut args = vec!["run", model.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let mut args = vec![
+        "run",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
-    (Command::new(env!("CARGO_BIN_EXE_neuromass")).args(&args).output().unwrap(), out)
+    (
+        Command::new(env!("CARGO_BIN_EXE_neuromass"))
+            .args(&args)
+            .output()
+            .unwrap(),
+        out,
+    )
 }
 
 /// Run and expect failure whose message contains every one of `needles`.
 fn fails_with(tag: &str, toml: &str, needles: &[&str]) {
     let (out, _) = run_toml(tag, toml, &[]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{tag}: expected exit code 1, stderr: {err}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{tag}: expected exit code 1, stderr: {err}"
+    );
     assert!(!err.contains("panicked"), "{tag}: panicked: {err}");
     for n in needles {
         assert!(err.contains(n), "{tag}: message lacks `{n}`: {err}");
@@ -45,7 +60,15 @@ fn default_model_runs_and_writes_layout() {
     let dir = scratch("default");
     let out = dir.join("run.h5");
     let o = Command::new(env!("CARGO_BIN_EXE_neuromass"))
-        .args(["run", "--out", out.to_str().unwrap(), "--set", "duration=100", "--set", "*EXC*.ext_drive=0.9"])
+        .args([
+            "run",
+            "--out",
+            out.to_str().unwrap(),
+            "--set",
+            "duration=100",
+            "--set",
+            "*EXC*.ext_drive=0.9",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -54,7 +77,11 @@ fn default_model_runs_and_writes_layout() {
     assert_eq!(t.len(), 100); // sampling_dt = 1 ms in the default model
     assert!((t[0] - 1.0).abs() < 1e-12 && (t[99] - 100.0).abs() < 1e-9);
     for i in 0..4 {
-        let q = f.dataset(&format!("node_{i}/q_mean_EXC")).unwrap().read_raw::<f64>().unwrap();
+        let q = f
+            .dataset(&format!("node_{i}/q_mean_EXC"))
+            .unwrap()
+            .read_raw::<f64>()
+            .unwrap();
         assert_eq!(q.len(), 100);
         assert!(q.iter().all(|x| x.is_finite() && (0.0..=1.0).contains(x)));
     }
@@ -72,7 +99,14 @@ fn same_seed_same_output_and_fresh_seed_recorded() {
     let (a, out_a) = run_toml("seed-a", toml, &["--set", "seed=11"]);
     let (b, out_b) = run_toml("seed-b", toml, &["--set", "seed=11"]);
     assert!(a.status.success() && b.status.success());
-    let read = |p: &PathBuf| hdf5::File::open(p).unwrap().dataset("node_0/x").unwrap().read_raw::<f64>().unwrap();
+    let read = |p: &PathBuf| {
+        hdf5::File::open(p)
+            .unwrap()
+            .dataset("node_0/x")
+            .unwrap()
+            .read_raw::<f64>()
+            .unwrap()
+    };
     assert_eq!(read(&out_a), read(&out_b));
     let (c, out_c) = run_toml("seed-c", toml, &[]);
     assert!(c.status.success());
@@ -88,13 +122,25 @@ fn same_seed_same_output_and_fresh_seed_recorded() {
 
 #[test]
 fn malformed_toml_names_the_line() {
-    fails_with("malformed", "duration = 10\ndt = 0.1\n[[nodes]\nmodel = \"wc\"\n", &["line 3"]);
-    fails_with("unknown-field", "duration = 10\ndt = 0.1\ndurtion = 3\n[[nodes]]\nmodel = \"wc\"\n", &["durtion"]);
+    fails_with(
+        "malformed",
+        "duration = 10\ndt = 0.1\n[[nodes]\nmodel = \"wc\"\n",
+        &["line 3"],
+    );
+    fails_with(
+        "unknown-field",
+        "duration = 10\ndt = 0.1\ndurtion = 3\n[[nodes]]\nmodel = \"wc\"\n",
+        &["durtion"],
+    );
 }
 
 #[test]
 fn unknown_model_and_parameters() {
-    fails_with("model", "duration = 10\ndt = 0.1\n[[nodes]]\nmodel = \"jansen\"\n", &["jansen", "wc, hopf"]);
+    fails_with(
+        "model",
+        "duration = 10\ndt = 0.1\n[[nodes]]\nmodel = \"jansen\"\n",
+        &["jansen", "wc, hopf"],
+    );
     fails_with(
         "param",
         "duration = 10\ndt = 0.1\n[[nodes]]\nmodel = \"wc\"\nparams = { \"EXC.tauu\" = 1.0 }\n",
@@ -110,10 +156,21 @@ fn unknown_model_and_parameters() {
         "duration = 10\ndt = 0.1\n[[nodes]]\nmodel = \"hopf\"\nparams = { a = nan }\n",
         &["a", "finite"],
     );
-    let (o, _) = run_toml("set-unknown", "duration = 10\ndt = 0.1\n[[nodes]]\nmodel = \"hopf\"\n", &["--set", "*omega=1"]);
+    let (o, _) = run_toml(
+        "set-unknown",
+        "duration = 10\ndt = 0.1\n[[nodes]]\nmodel = \"hopf\"\n",
+        &["--set", "*omega=1"],
+    );
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && err.contains("*omega") && err.contains("HopfNode_0.HopfMass_0."), "{err}");
-    let (o, _) = run_toml("set-bad", "duration = 10\ndt = 0.1\n[[nodes]]\nmodel = \"hopf\"\n", &["--set", "a:1"]);
+    assert!(
+        !o.status.success() && err.contains("*omega") && err.contains("HopfNode_0.HopfMass_0."),
+        "{err}"
+    );
+    let (o, _) = run_toml(
+        "set-bad",
+        "duration = 10\ndt = 0.1\n[[nodes]]\nmodel = \"hopf\"\n",
+        &["--set", "a:1"],
+    );
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("PATH=VALUE"));
 }
 
@@ -126,17 +183,23 @@ fn bad_matrices() {
     );
     fails_with(
         "wrong-size",
-        &format!("{TWO_WC}[network]\nconnectivity = [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]\n"),
+        &format!(
+            "{TWO_WC}[network]\nconnectivity = [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]\n"
+        ),
         &["network.connectivity", "2x2", "3x3"],
     );
     fails_with(
         "negative-delay",
-        &format!("{TWO_WC}[network]\nconnectivity = [[0.0, 1.0], [1.0, 0.0]]\ndelays = [[0.0, -1.0], [1.0, 0.0]]\n"),
+        &format!(
+            "{TWO_WC}[network]\nconnectivity = [[0.0, 1.0], [1.0, 0.0]]\ndelays = [[0.0, -1.0], [1.0, 0.0]]\n"
+        ),
         &["delays", "[0][1]", ">= 0"],
     );
     fails_with(
         "nan-delay",
-        &format!("{TWO_WC}[network]\nconnectivity = [[0.0, 1.0], [1.0, 0.0]]\ndelays = [[0.0, nan], [1.0, 0.0]]\n"),
+        &format!(
+            "{TWO_WC}[network]\nconnectivity = [[0.0, 1.0], [1.0, 0.0]]\ndelays = [[0.0, nan], [1.0, 0.0]]\n"
+        ),
         &["delays", "NaN"],
     );
     fails_with(
@@ -146,7 +209,9 @@ fn bad_matrices() {
     );
     fails_with(
         "speed",
-        &format!("{TWO_WC}[network]\nconnectivity = [[0.0, 1.0], [1.0, 0.0]]\nlengths = [[0.0, 10.0], [10.0, 0.0]]\nsignal_speed = 0.0\n"),
+        &format!(
+            "{TWO_WC}[network]\nconnectivity = [[0.0, 1.0], [1.0, 0.0]]\nlengths = [[0.0, 10.0], [10.0, 0.0]]\nsignal_speed = 0.0\n"
+        ),
         &["signal_speed", "> 0"],
     );
     fails_with("no-network", TWO_WC, &["[network]"]);
@@ -162,12 +227,16 @@ fn bad_couplings() {
     let net = "[network]\nconnectivity = [[0.0, 1.0], [1.0, 0.0]]\n";
     fails_with(
         "source",
-        &format!("{TWO_WC}{net}[[network.couplings]]\ntarget = \"network_exc_exc\"\nsource = \"r_mean_EXC\"\n"),
+        &format!(
+            "{TWO_WC}{net}[[network.couplings]]\ntarget = \"network_exc_exc\"\nsource = \"r_mean_EXC\"\n"
+        ),
         &["r_mean_EXC", "q_mean_EXC"],
     );
     fails_with(
         "target",
-        &format!("{TWO_WC}{net}[[network.couplings]]\ntarget = \"network_x\"\nsource = \"q_mean_EXC\"\n"),
+        &format!(
+            "{TWO_WC}{net}[[network.couplings]]\ntarget = \"network_x\"\nsource = \"q_mean_EXC\"\n"
+        ),
         &["network_x", "network_exc_exc"],
     );
     fails_with(
@@ -181,15 +250,31 @@ fn bad_couplings() {
 
 #[test]
 fn bad_time_settings() {
-    fails_with("dt0", "duration = 10\ndt = 0.0\n[[nodes]]\nmodel = \"wc\"\n", &["dt", "> 0"]);
-    fails_with("dt-neg", "duration = 10\ndt = -0.1\n[[nodes]]\nmodel = \"wc\"\n", &["dt", "> 0"]);
-    fails_with("short", "duration = 0.01\ndt = 0.1\n[[nodes]]\nmodel = \"wc\"\n", &["duration", ">= dt"]);
+    fails_with(
+        "dt0",
+        "duration = 10\ndt = 0.0\n[[nodes]]\nmodel = \"wc\"\n",
+        &["dt", "> 0"],
+    );
+    fails_with(
+        "dt-neg",
+        "duration = 10\ndt = -0.1\n[[nodes]]\nmodel = \"wc\"\n",
+        &["dt", "> 0"],
+    );
+    fails_with(
+        "short",
+        "duration = 0.01\ndt = 0.1\n[[nodes]]\nmodel = \"wc\"\n",
+        &["duration", ">= dt"],
+    );
     fails_with(
         "sampling",
         "duration = 10\ndt = 0.1\nsampling_dt = 0.25\n[[nodes]]\nmodel = \"wc\"\n",
         &["sampling_dt", "multiple of dt"],
     );
-    fails_with("record", "duration = 10\ndt = 0.1\nrecord = [\"r_mean\"]\n[[nodes]]\nmodel = \"wc\"\n", &["r_mean", "q_mean_EXC"]);
+    fails_with(
+        "record",
+        "duration = 10\ndt = 0.1\nrecord = [\"r_mean\"]\n[[nodes]]\nmodel = \"wc\"\n",
+        &["r_mean", "q_mean_EXC"],
+    );
 }
 
 #[test]
@@ -206,9 +291,18 @@ fn diverging_run_names_variable_node_and_time() {
 fn unwritable_output() {
     let dir = scratch("unwritable");
     let model = dir.join("model.toml");
-    std::fs::write(&model, "duration = 10\ndt = 0.1\n[[nodes]]\nmodel = \"wc\"\n").unwrap();
+    std::fs::write(
+        &model,
+        "duration = 10\ndt = 0.1\n[[nodes]]\nmodel = \"wc\"\n",
+    )
+    .unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_neuromass"))
-        .args(["run", model.to_str().unwrap(), "--out", "/nonexistent-dir/run.h5"])
+        .args([
+            "run",
+            model.to_str().unwrap(),
+            "--out",
+            "/nonexistent-dir/run.h5",
+        ])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);

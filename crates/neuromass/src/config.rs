@@ -200,10 +200,16 @@ impl RunConfig {
             .ok_or_else(|| ConfigError::Override(spec.into()))?;
         let (path, value) = (path.trim(), value.trim());
         if path == "seed" {
-            self.seed = Some(value.parse().map_err(|_| ConfigError::Override(spec.into()))?);
+            self.seed = Some(
+                value
+                    .parse()
+                    .map_err(|_| ConfigError::Override(spec.into()))?,
+            );
             return Ok(());
         }
-        let v: f64 = value.parse().map_err(|_| ConfigError::Override(spec.into()))?;
+        let v: f64 = value
+            .parse()
+            .map_err(|_| ConfigError::Override(spec.into()))?;
         match path {
             "duration" => self.duration = v,
             "dt" => self.dt = v,
