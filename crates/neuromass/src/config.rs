@@ -98,6 +98,10 @@ pub struct NodeConfig {
     /// Repeat this node `count` times (default 1).
     #[serde(default)]
     pub count: Option<usize>,
+    /// `aln` only: the transfer-function table file (default: neurolib's, shipped in
+    /// `datasets/aln/`).
+    #[serde(default)]
+    pub table: Option<std::path::PathBuf>,
 }
 
 /// Global connectivity, delays and couplings.
@@ -422,7 +426,15 @@ impl RunConfig {
 }
 
 fn build_node(nc: &NodeConfig, index: usize, seed: u64) -> Result<Node, ConfigError> {
-    let mut node = neuromass_models::node_by_name(&nc.model)?;
+    let mut node = match (&nc.table, nc.model.as_str()) {
+        (None, model) => neuromass_models::node_by_name(model)?,
+        (Some(path), "aln") => neuromass_models::AlnNode::with_table_file(path)?.into(),
+        (Some(_), model) => {
+            return Err(ConfigError::Invalid(format!(
+                "nodes[{index}]: `table` applies to `aln` nodes only, not `{model}`"
+            )));
+        }
+    };
     for (path, &v) in &nc.params {
         node.set_param(path, v).map_err(|e| in_node(e, index))?;
     }

@@ -27,6 +27,7 @@
 //! ```
 
 pub mod config;
+pub mod summary;
 
 pub use neuromass_core as core;
 pub use neuromass_explore as explore;

@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use neuromass::config::{DEFAULT_MODEL_TOML, RunConfig};
+use neuromass::summary;
 
 #[derive(Parser)]
 #[command(
@@ -80,20 +81,25 @@ fn run(model: Option<PathBuf>, out: PathBuf, set: Vec<String>) -> Result<()> {
         elapsed.as_secs_f64(),
         config.seed.unwrap_or(0)
     );
+    let skip = output.t.len() / 10; // leave out the initial transient
+    let sample_ms = config.sampling_dt.unwrap_or(config.dt);
     for (i, node) in output.nodes.iter().enumerate() {
-        let Some((name, series)) = node.names.first().zip(node.data.first()) else {
-            continue;
+        let (name, series) = match node.get("r_mean_EXC") {
+            Some(r) => ("r_mean_EXC", r),
+            None => match node.names.first().zip(node.data.first()) {
+                Some((n, d)) => (n.as_str(), d.as_slice()),
+                None => continue,
+            },
         };
-        let (min, max) = series
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-                (a.min(x), b.max(x))
-            });
-        let mean = series.iter().sum::<f64>() / series.len().max(1) as f64;
-        println!(
-            "node {i:<3} {:<14} {name}: mean {mean:.4}, min {min:.4}, max {max:.4}",
-            node.label
-        );
+        let tail = &series[skip..];
+        let (freq, _) = summary::dominant_frequency(tail, sample_ms);
+        let mean = summary::mean(tail);
+        let shown = if name.starts_with("r_mean") {
+            format!("mean rate {:8.3} Hz", 1000.0 * mean)
+        } else {
+            format!("mean {name} {mean:.4}")
+        };
+        println!("node {i:<3} {:<14} {shown}, dominant frequency {freq:6.2} Hz", node.label);
     }
     println!(
         "output:   {} ({} samples per variable)",
