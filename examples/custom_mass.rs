@@ -6,7 +6,7 @@
 //!
 //! Run with `cargo run --release --example custom_mass`.
 
-use neuromass::core::{Bounds, Coupling, NeuralMass, Network, Node, SquareMatrix, parameters};
+use neuromass::core::{Bounds, Coupling, Network, NeuralMass, Node, SquareMatrix, parameters};
 use neuromass::models::AlnNode;
 use neuromass::network::{Simulation, SimulationOptions};
 
@@ -56,10 +56,16 @@ impl NeuralMass for LeakyRateMass {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let leaky = LeakyRateMass { params: LeakyRateParams { tau: 20.0, gain: 0.5, drive: 0.01 } };
+    let leaky = LeakyRateMass {
+        params: LeakyRateParams {
+            tau: 20.0,
+            gain: 0.5,
+            drive: 0.01,
+        },
+    };
     let mut cortex = AlnNode::default();
-    cortex.exc.params.ext_exc_current = 2.5;
-    cortex.inh.params.ext_inh_current = 1.5;
+    cortex.exc.params.ext_exc_current = 4.2;
+    cortex.inh.params.ext_inh_current = 1.8;
     let nodes: Vec<Node> = vec![
         cortex.clone().into(),
         cortex.into(),
@@ -67,12 +73,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     let connectivity = SquareMatrix::from_rows(
         "connectivity",
-        &[vec![0.0, 0.3, 0.5], vec![0.3, 0.0, 0.5], vec![1.0, 1.0, 0.0]],
+        &[
+            vec![0.0, 0.3, 0.5],
+            vec![0.3, 0.0, 0.5],
+            vec![1.0, 1.0, 0.0],
+        ],
         None,
     )?;
     let delays = SquareMatrix::from_rows(
         "delays",
-        &[vec![0.0, 8.0, 5.0], vec![8.0, 0.0, 5.0], vec![5.0, 5.0, 0.0]],
+        &[
+            vec![0.0, 8.0, 5.0],
+            vec![8.0, 0.0, 5.0],
+            vec![5.0, 5.0, 0.0],
+        ],
         None,
     )?;
     let mut net = Network::new(nodes, connectivity, delays)?
@@ -92,7 +106,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let r = node.get("r_mean_EXC").ok_or("r_mean_EXC not recorded")?;
         let tail = &r[r.len() / 2..];
         let mean_hz = 1000.0 * tail.iter().sum::<f64>() / tail.len() as f64;
-        println!("node {i} ({:<13}) mean rate over the last second: {mean_hz:7.2} Hz", node.label);
+        println!(
+            "node {i} ({:<13}) mean rate over the last second: {mean_hz:7.2} Hz",
+            node.label
+        );
     }
     Ok(())
 }

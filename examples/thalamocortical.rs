@@ -9,7 +9,9 @@ use neuromass::network::{Simulation, SimulationOptions};
 use neuromass::summary::dominant_frequency;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out_path = std::env::args().nth(1).unwrap_or_else(|| "thalamocortical.h5".into());
+    let out_path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "thalamocortical.h5".into());
 
     // Cortex: three ALN nodes with neurolib example-4's parameters.
     let mut cortex = AlnNode::default();
@@ -31,16 +33,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (_, 3) => 0.15,
         _ => 0.1,
     };
-    let d = |to: usize, from: usize| if to == from { 0.0 } else if to == 3 || from == 3 { 13.0 } else { 6.0 };
-    let connectivity = SquareMatrix::from_rows("connectivity", &(0..4).map(|i| (0..4).map(|j| c(i, j)).collect()).collect::<Vec<_>>(), None)?;
-    let delays = SquareMatrix::from_rows("delays", &(0..4).map(|i| (0..4).map(|j| d(i, j)).collect()).collect::<Vec<_>>(), None)?;
+    let d = |to: usize, from: usize| {
+        if to == from {
+            0.0
+        } else if to == 3 || from == 3 {
+            13.0
+        } else {
+            6.0
+        }
+    };
+    let connectivity = SquareMatrix::from_rows(
+        "connectivity",
+        &(0..4)
+            .map(|i| (0..4).map(|j| c(i, j)).collect())
+            .collect::<Vec<_>>(),
+        None,
+    )?;
+    let delays = SquareMatrix::from_rows(
+        "delays",
+        &(0..4)
+            .map(|i| (0..4).map(|j| d(i, j)).collect())
+            .collect::<Vec<_>>(),
+        None,
+    )?;
 
     let net = Network::new(nodes, connectivity, delays)?
         .couple(Coupling::additive("r_mean_EXC", "network_exc_exc"))? // ALN EXC and TCR
         .couple(Coupling::additive("r_mean_EXC", "network_exc_exc_sq").squared())? // ALN EXC only
         .couple(Coupling::additive("r_mean_EXC", "network_inh_exc"))?; // TRN only
 
-    let options = SimulationOptions { dt: 0.1, sampling_dt: Some(1.0), variables: None, seed: 7 };
+    let options = SimulationOptions {
+        dt: 0.1,
+        sampling_dt: Some(1.0),
+        variables: None,
+        seed: 7,
+    };
     let mut sim = Simulation::new(&net, &options)?;
     let out = sim.run(5000.0)?;
 
@@ -49,7 +76,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let tail = &r[1000..]; // drop the first second
         let mean_hz = 1000.0 * tail.iter().sum::<f64>() / tail.len() as f64;
         let (f, _) = dominant_frequency(tail, 1.0);
-        println!("node {i} {:<12} mean r_mean_EXC {mean_hz:7.2} Hz, dominant frequency {f:5.2} Hz", node.label);
+        println!(
+            "node {i} {:<12} mean r_mean_EXC {mean_hz:7.2} Hz, dominant frequency {f:5.2} Hz",
+            node.label
+        );
     }
     out.write_hdf5(std::path::Path::new(&out_path), None)?;
     println!("wrote {out_path}");

@@ -60,37 +60,31 @@ fn default_model_runs_and_writes_layout() {
     let dir = scratch("default");
     let out = dir.join("run.h5");
     let o = Command::new(env!("CARGO_BIN_EXE_neuromass"))
-        .args([
-            "run",
-            "--out",
-            out.to_str().unwrap(),
-            "--set",
-            "duration=100",
-            "--set",
-            "*EXC*.ext_drive=0.9",
-        ])
+        .args(["run", "--out", out.to_str().unwrap(), "--set", "duration=100", "--set", "*EXC*.ext_exc_current=3.0"])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(report.contains("dominant frequency") && report.contains("THLMnode"), "{report}");
     let f = hdf5::File::open(&out).unwrap();
     let t = f.dataset("t").unwrap().read_raw::<f64>().unwrap();
     assert_eq!(t.len(), 100); // sampling_dt = 1 ms in the default model
     assert!((t[0] - 1.0).abs() < 1e-12 && (t[99] - 100.0).abs() < 1e-9);
-    for i in 0..4 {
-        let q = f
-            .dataset(&format!("node_{i}/q_mean_EXC"))
-            .unwrap()
-            .read_raw::<f64>()
-            .unwrap();
-        assert_eq!(q.len(), 100);
-        assert!(q.iter().all(|x| x.is_finite() && (0.0..=1.0).contains(x)));
+    for i in 0..5 {
+        let r = f.dataset(&format!("node_{i}/r_mean_EXC")).unwrap().read_raw::<f64>().unwrap();
+        assert_eq!(r.len(), 100);
+        assert!(r.iter().all(|x| x.is_finite() && *x >= 0.0));
     }
+    assert!(f.dataset("node_4/V_EXC").is_ok() && f.dataset("node_0/I_A_EXC").is_ok());
     let config: hdf5::types::VarLenUnicode = f.attr("config").unwrap().read_scalar().unwrap();
     let config: serde_json::Value = serde_json::from_str(config.as_str()).unwrap();
-    assert_eq!(config["parameters"]["WCnode_2.WCmassEXC_0.ext_drive"], 0.9);
-    assert_eq!(config["parameters"]["WCnode_2.WCmassINH_1.ext_drive"], 0.2);
+    // The override reaches every ALN EXC mass, after the file's own [params] table.
+    for i in 0..4 {
+        assert_eq!(config["parameters"][format!("ALNNode_{i}.ALNMassEXC_0.ext_exc_current")], 3.0);
+    }
+    assert_eq!(config["parameters"]["THLMnode_4.TCR_0.g_LK"], 0.032);
     assert_eq!(config["seed"], 42);
-    assert_eq!(config["network"]["couplings"].as_array().unwrap().len(), 2);
+    assert_eq!(config["network"]["couplings"].as_array().unwrap().len(), 3);
 }
 
 #[test]

@@ -69,6 +69,14 @@ impl Network {
                 allowed: "finite and > 0 (m/s)".into(),
             });
         }
+        if lengths.n() != nodes.len() {
+            return Err(Error::MatrixShape {
+                name: "lengths".into(),
+                expected: nodes.len(),
+                rows: lengths.n(),
+                cols: lengths.n(),
+            });
+        }
         lengths.check_non_negative("lengths")?;
         Network::new(nodes, connectivity, lengths.map(|l| l / signal_speed))
     }
@@ -312,6 +320,17 @@ impl Network {
         };
         if targets.is_empty() {
             return Err(self.unknown(pattern));
+        }
+        // Check every target before changing any, so that a failed call has no effect.
+        for (i, m, p, path) in &targets {
+            let spec = self.nodes[*i].masses()[*m].params().specs()[*p];
+            if !spec.bounds.contains(value) {
+                return Err(Error::ParameterOutOfRange {
+                    path: path.clone(),
+                    value,
+                    allowed: spec.bounds.describe(),
+                });
+            }
         }
         for (i, m, p, path) in &targets {
             self.nodes[*i].set_mass_param(*m, *p, value, path)?;

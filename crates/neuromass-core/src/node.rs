@@ -469,6 +469,17 @@ impl Node {
         if hits.is_empty() {
             return Err(self.unknown(pattern));
         }
+        // Check every target before changing any, so that a failed call has no effect.
+        for (m, i, path) in &hits {
+            let spec = self.masses[*m].params().specs()[*i];
+            if !spec.bounds.contains(value) {
+                return Err(Error::ParameterOutOfRange {
+                    path: path.clone(),
+                    value,
+                    allowed: spec.bounds.describe(),
+                });
+            }
+        }
         for (m, i, path) in &hits {
             self.set_mass_param(*m, *i, value, path)?;
         }

@@ -66,33 +66,45 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 
 /// Edit distance between two strings (for "did you mean" suggestions).
 pub fn levenshtein(a: &str, b: &str) -> usize {
+    // Optimal string alignment: Levenshtein plus adjacent transpositions at cost 1, so
+    // that a swapped pair ("tua" for "tau") ranks above unrelated names.
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
+    let w = b.len() + 1;
+    let mut d: Vec<usize> = vec![0; (a.len() + 1) * w];
+    for (j, cell) in d.iter_mut().take(w).enumerate() {
+        *cell = j;
     }
-    prev[b.len()]
+    for i in 1..=a.len() {
+        d[i * w] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
+        }
+    }
+    d[a.len() * w + b.len()]
 }
 
-/// The up to three candidates closest to `query` by edit distance.
+/// The up to three candidates closest to `query`: ranked first by the edit distance of the
+/// last path segment (the parameter name), then of the whole path; `*` and `?` in the query
+/// are ignored.
 pub fn closest<'a>(query: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut scored: Vec<(usize, &str)> = candidates
+    let query: String = query.chars().filter(|c| !matches!(c, '*' | '?')).collect();
+    let last = |s: &str| s.rsplit('.').next().unwrap_or(s).to_string();
+    let q_last = last(&query);
+    let mut scored: Vec<((usize, usize), &str)> = candidates
         .into_iter()
-        .map(|c| (levenshtein(query, c), c))
+        .map(|c| ((levenshtein(&q_last, &last(c)), levenshtein(&query, c)), c))
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);
-    scored
-        .into_iter()
-        .take(3)
-        .map(|(_, c)| c.to_string())
-        .collect()
+    scored.into_iter().take(3).map(|(_, c)| c.to_string()).collect()
 }
 
 #[cfg(test)]

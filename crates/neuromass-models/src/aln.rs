@@ -71,9 +71,7 @@ impl TransferTable {
         let (mu, _) = read("mu_vals")?;
         let (sigma, _) = read("sigma_vals")?;
         let check_axis = |name: &str, v: &[f64]| {
-            if v.len() < 2
-                || v.windows(2).any(|w| !(w[1] > w[0]))
-                || v.iter().any(|x| !x.is_finite())
+            if v.len() < 2 || v.windows(2).any(|w| w[1] <= w[0]) || v.iter().any(|x| !x.is_finite())
             {
                 Err(fail(format!(
                     "`{name}` must hold at least 2 increasing finite values"

@@ -8,6 +8,8 @@
 //! | `fhn` | [`FitzHughNagumoNode`] | [`FitzHughNagumoMass`] | `x` → `network_x` (diffusive) |
 //! | `ww` | [`WongWangNode`] | [`WwExcitatoryMass`], [`WwInhibitoryMass`] | `S_EXC` → `network_exc_exc`, `network_inh_exc` (additive) |
 //! | `rww` | [`ReducedWongWangNode`] | [`ReducedWongWangMass`] | `S` → `network_S` (additive) |
+//! | `aln` | [`AlnNode`] | [`AlnExcitatoryMass`], [`AlnInhibitoryMass`] | `r_mean_EXC` → `network_exc_exc` (additive) and `network_exc_exc_sq` (squared weights) |
+//! | `thalamus` | [`ThalamicNode`] | [`TcrMass`], [`TrnMass`] | `r_mean_EXC` → `network_exc_exc` (TCR), `network_inh_exc` (TRN), additive |
 //!
 //! ```
 //! use neuromass_core::{Network, Node};
@@ -35,7 +37,7 @@ pub use aln::{
 };
 pub use fitzhugh_nagumo::{FitzHughNagumoMass, FitzHughNagumoNode, FitzHughNagumoParams};
 pub use hopf::{HopfMass, HopfNode, HopfParams};
-pub use thalamus::ThalamicNode;
+pub use thalamus::{TcrMass, TcrParams, ThalamicNode, TrnMass, TrnParams};
 pub use wilson_cowan::{WcExcitatoryMass, WcInhibitoryMass, WilsonCowanNode, WilsonCowanParams};
 pub use wong_wang::{
     ReducedWongWangMass, ReducedWongWangNode, ReducedWongWangParams, WongWangExcParams,
@@ -47,7 +49,7 @@ use neuromass_core::{AnyMass, Coupling, Error, Node, SquareMatrix};
 /// The model keys [`node_by_name`] accepts.
 pub const MODEL_NAMES: &[&str] = &["wc", "hopf", "fhn", "ww", "rww", "aln", "thalamus"];
 
-/// A zoo node with default parameters, by model key (`wc`, `hopf`, `fhn`, `ww`, `rww`).
+/// A zoo node with default parameters, by model key (see [`MODEL_NAMES`]).
 pub fn node_by_name(model: &str) -> Result<Node, Error> {
     Ok(match model {
         "wc" => WilsonCowanNode::default().into(),

@@ -117,6 +117,8 @@ pub struct Simulation {
     recorded: Vec<Vec<usize>>,
     signals: Vec<AttachedSignal>,
     seed: u64,
+    /// Set when a step produced a non-finite state; the simulation refuses to go on.
+    diverged_at: Option<f64>,
 }
 
 impl Simulation {
@@ -362,6 +364,7 @@ impl Simulation {
             recorded,
             signals: Vec::new(),
             seed: options.seed,
+            diverged_at: None,
         })
     }
 
@@ -438,6 +441,7 @@ impl Simulation {
         self.state.copy_from_slice(&checkpoint.state);
         self.history.copy_from_slice(&checkpoint.history);
         self.head = self.history_len - 1;
+        self.diverged_at = None;
         Ok(())
     }
 
@@ -489,6 +493,12 @@ impl Simulation {
 
     /// Integrate `steps` Euler steps from the current state.
     pub fn run_steps(&mut self, steps: u64) -> Result<RunOutput> {
+        if let Some(t) = self.diverged_at {
+            return Err(ModelError::Invalid(format!(
+                "the simulation diverged at t = {t} ms; restore a checkpoint or build a new one to continue"
+            ))
+            .into());
+        }
         let end = self.step + steps;
         for s in &self.signals {
             if let Some(available) = s.signal.steps_available()
@@ -596,6 +606,7 @@ impl Simulation {
         }
         self.step += 1;
         if !finite {
+            self.diverged_at = Some(self.time());
             return Err(self.divergence());
         }
         let head = if head + 1 == len { 0 } else { head + 1 };

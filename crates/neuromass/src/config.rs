@@ -68,12 +68,16 @@ pub struct RunConfig {
     /// Global coupling; omit for a single node.
     #[serde(default)]
     pub network: Option<NetworkConfig>,
-    /// Parameter overrides by full path or glob, applied after the nodes' own `params`.
+    /// Parameter overrides by full path or glob, applied after the nodes' own `params`:
+    /// patterns (`*`, `?`, `|`) first, then exact paths, so specific entries win.
     #[serde(default)]
     pub params: BTreeMap<String, f64>,
     /// Signals driving mass input channels.
     #[serde(default)]
     pub inputs: Vec<InputConfig>,
+    /// Command-line parameter overrides, applied after everything else in the given order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overrides: Vec<(String, f64)>,
 }
 
 /// One node.
@@ -218,9 +222,7 @@ impl RunConfig {
             "duration" => self.duration = v,
             "dt" => self.dt = v,
             "sampling_dt" => self.sampling_dt = Some(v),
-            _ => {
-                self.params.insert(path.to_string(), v);
-            }
+            _ => self.overrides.push((path.to_string(), v)),
         }
         Ok(())
     }
@@ -300,8 +302,13 @@ impl RunConfig {
                 }
             }
         };
-        for (path, &v) in &self.params {
+        let (patterns, exact): (Vec<_>, Vec<_>) =
+            self.params.iter().partition(|(p, _)| !neuromass_core::PathPattern::parse(p).is_exact());
+        for (path, &v) in patterns.into_iter().chain(exact) {
             network.set_param(path, v)?;
+        }
+        for (path, v) in &self.overrides {
+            network.set_param(path, *v)?;
         }
         network.validate()?;
         let options = SimulationOptions {
@@ -483,5 +490,6 @@ fn fresh_seed() -> u64 {
     rng::derive_seed(nanos, std::process::id() as u64)
 }
 
-/// The model shipped as the default: a 4-node Wilson-Cowan network with delays.
-pub const DEFAULT_MODEL_TOML: &str = include_str!("../../../datasets/examples/wc_network.toml");
+/// The model shipped as the default: an ALN cortex of four nodes and a thalamic node.
+pub const DEFAULT_MODEL_TOML: &str =
+    include_str!("../../../datasets/examples/thalamocortical.toml");

@@ -5,7 +5,7 @@
 /// a constant series.
 pub fn dominant_frequency(series: &[f64], dt_ms: f64) -> (f64, f64) {
     let n = series.len();
-    if n < 4 || !(dt_ms > 0.0) {
+    if n < 4 || dt_ms.is_nan() || dt_ms <= 0.0 {
         return (0.0, 0.0);
     }
     let mean = series.iter().sum::<f64>() / n as f64;
@@ -30,7 +30,11 @@ pub fn dominant_frequency(series: &[f64], dt_ms: f64) -> (f64, f64) {
 
 /// Mean of a series (0 for an empty one).
 pub fn mean(series: &[f64]) -> f64 {
-    if series.is_empty() { 0.0 } else { series.iter().sum::<f64>() / series.len() as f64 }
+    if series.is_empty() {
+        0.0
+    } else {
+        series.iter().sum::<f64>() / series.len() as f64
+    }
 }
 
 #[cfg(test)]
@@ -43,7 +47,8 @@ mod tests {
         let x: Vec<f64> = (0..2000)
             .map(|i| {
                 let t = i as f64 * 1e-3;
-                (2.0 * std::f64::consts::PI * 10.0 * t).sin() + 0.3 * (2.0 * std::f64::consts::PI * 3.0 * t).sin()
+                (2.0 * std::f64::consts::PI * 10.0 * t).sin()
+                    + 0.3 * (2.0 * std::f64::consts::PI * 3.0 * t).sin()
             })
             .collect();
         let (f, p) = dominant_frequency(&x, 1.0);

@@ -24,7 +24,7 @@ struct Cli {
 enum Command {
     /// Integrate a node or network described in TOML and write the trajectories to HDF5.
     Run {
-        /// The model description (TOML); omitted: the built-in 4-node Wilson-Cowan example.
+        /// The model description (TOML); omitted: the built-in thalamocortical example.
         model: Option<PathBuf>,
         /// Output HDF5 file.
         #[arg(long, short, default_value = "run.h5")]
@@ -56,7 +56,7 @@ fn run(model: Option<PathBuf>, out: PathBuf, set: Vec<String>) -> Result<()> {
         Some(path) => (RunConfig::from_file(path)?, path.display().to_string()),
         None => (
             RunConfig::from_toml(DEFAULT_MODEL_TOML)?,
-            "built-in example (datasets/examples/wc_network.toml)".into(),
+            "built-in example (datasets/examples/thalamocortical.toml)".into(),
         ),
     };
     for s in &set {
@@ -99,7 +99,10 @@ fn run(model: Option<PathBuf>, out: PathBuf, set: Vec<String>) -> Result<()> {
         } else {
             format!("mean {name} {mean:.4}")
         };
-        println!("node {i:<3} {:<14} {shown}, dominant frequency {freq:6.2} Hz", node.label);
+        println!(
+            "node {i:<3} {:<14} {shown}, dominant frequency {freq:6.2} Hz",
+            node.label
+        );
     }
     println!(
         "output:   {} ({} samples per variable)",
