@@ -60,18 +60,33 @@ fn default_model_runs_and_writes_layout() {
     let dir = scratch("default");
     let out = dir.join("run.h5");
     let o = Command::new(env!("CARGO_BIN_EXE_neuromass"))
-        .args(["run", "--out", out.to_str().unwrap(), "--set", "duration=100", "--set", "*EXC*.ext_exc_current=3.0"])
+        .args([
+            "run",
+            "--out",
+            out.to_str().unwrap(),
+            "--set",
+            "duration=100",
+            "--set",
+            "*EXC*.ext_exc_current=3.0",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let report = String::from_utf8_lossy(&o.stdout);
-    assert!(report.contains("dominant frequency") && report.contains("THLMnode"), "{report}");
+    assert!(
+        report.contains("dominant frequency") && report.contains("THLMnode"),
+        "{report}"
+    );
     let f = hdf5::File::open(&out).unwrap();
     let t = f.dataset("t").unwrap().read_raw::<f64>().unwrap();
     assert_eq!(t.len(), 100); // sampling_dt = 1 ms in the default model
     assert!((t[0] - 1.0).abs() < 1e-12 && (t[99] - 100.0).abs() < 1e-9);
     for i in 0..5 {
-        let r = f.dataset(&format!("node_{i}/r_mean_EXC")).unwrap().read_raw::<f64>().unwrap();
+        let r = f
+            .dataset(&format!("node_{i}/r_mean_EXC"))
+            .unwrap()
+            .read_raw::<f64>()
+            .unwrap();
         assert_eq!(r.len(), 100);
         assert!(r.iter().all(|x| x.is_finite() && *x >= 0.0));
     }
@@ -80,7 +95,10 @@ fn default_model_runs_and_writes_layout() {
     let config: serde_json::Value = serde_json::from_str(config.as_str()).unwrap();
     // The override reaches every ALN EXC mass, after the file's own [params] table.
     for i in 0..4 {
-        assert_eq!(config["parameters"][format!("ALNNode_{i}.ALNMassEXC_0.ext_exc_current")], 3.0);
+        assert_eq!(
+            config["parameters"][format!("ALNNode_{i}.ALNMassEXC_0.ext_exc_current")],
+            3.0
+        );
     }
     assert_eq!(config["parameters"]["THLMnode_4.TCR_0.g_LK"], 0.032);
     assert_eq!(config["seed"], 42);

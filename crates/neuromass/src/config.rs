@@ -302,8 +302,10 @@ impl RunConfig {
                 }
             }
         };
-        let (patterns, exact): (Vec<_>, Vec<_>) =
-            self.params.iter().partition(|(p, _)| !neuromass_core::PathPattern::parse(p).is_exact());
+        let (patterns, exact): (Vec<_>, Vec<_>) = self
+            .params
+            .iter()
+            .partition(|(p, _)| !neuromass_core::PathPattern::parse(p).is_exact());
         for (path, &v) in patterns.into_iter().chain(exact) {
             network.set_param(path, v)?;
         }
