@@ -150,6 +150,9 @@ mod via_cli {
             {
                 writeln!(s, "local_connectivity = {}", rows(&matrix(lc))).unwrap();
             }
+            if let Some(ld) = nc.get("local_delays_ms_to_from").filter(|v| !v.is_null()) {
+                writeln!(s, "local_delays = {}", rows(&matrix(ld))).unwrap();
+            }
             let init: Vec<String> = nc["initial_state"]
                 .as_object()
                 .unwrap()
@@ -266,6 +269,11 @@ mod via_cli {
             "net_hopf_4",
             "net_fhn_3",
             "net_rww_3",
+            "aln_node",
+            "net_aln_3",
+            "thalamic_node",
+            "thalamic_node_glk",
+            "net_thalamocortical_2",
         ] {
             check_case_cli(name);
         }
