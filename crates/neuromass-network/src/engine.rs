@@ -1,5 +1,7 @@
 //! The fixed-step Euler(-Maruyama) engine with a ring buffer of delayed coupling variables.
 
+use std::collections::HashMap;
+
 use neuromass_core::{
     CouplingKind, Error as ModelError, InputSignal, MassBlock, Network, delay_steps, rng,
 };
@@ -44,16 +46,17 @@ pub struct Checkpoint {
     pub history: Vec<f64>,
 }
 
-/// A coupling rule compiled to a sparse row: `inputs[input] += sum_t w_t * f(x_src_t(t - lag_t))`.
+/// A coupling rule compiled to a sparse row: `acc = sum_t w_t * f(x_src_t(t - lag_t))`,
+/// added to every input in `targets` (rules with identical terms are evaluated once).
 #[derive(Debug, Clone)]
 struct CompiledRule {
-    input: usize,
     kind: CouplingKind,
     /// State index of the receiving node's copy of the source variable (diffusive /
     /// multiplicative); unused for additive.
     own: usize,
     start: usize,
     end: usize,
+    targets: (usize, usize),
 }
 
 #[derive(Debug)]
@@ -105,11 +108,14 @@ pub struct Simulation {
     inputs: Vec<f64>,
     external: Vec<f64>,
     rules: Vec<CompiledRule>,
-    term_slot: Vec<usize>,
+    rule_targets: Vec<usize>,
     term_weight: Vec<f64>,
-    term_lag: Vec<usize>,
+    /// Offset of each term's delayed value from the start of the newest history row.
+    term_offset: Vec<usize>,
     /// State index of each history slot.
     slot_state: Vec<usize>,
+    /// Delay history: `history_len` rows of `n_slots` values, stored twice in a row
+    /// (`2 * history_len` rows) so a delayed read never wraps around.
     history: Vec<f64>,
     history_len: usize,
     head: usize,
@@ -290,24 +296,27 @@ impl Simulation {
             }
         }
 
+        builder.finish();
+
         // 4. History slots: one per state variable read through a delay line.
         let mut slot_of = vec![usize::MAX; s0];
         let mut slot_state = Vec::new();
-        for src in builder.term_state.iter_mut() {
-            if slot_of[*src] == usize::MAX {
-                slot_of[*src] = slot_state.len();
-                slot_state.push(*src);
+        for &src in &builder.term_state {
+            if slot_of[src] == usize::MAX {
+                slot_of[src] = slot_state.len();
+                slot_state.push(src);
             }
-            *src = slot_of[*src];
         }
         let history_len = builder.term_lag.iter().copied().max().unwrap_or(0) + 1;
         let n_slots = slot_state.len();
-        let mut history = vec![0.0; history_len * n_slots];
-        for row in history.chunks_mut(n_slots.max(1)).take(history_len) {
-            for (h, &ix) in row.iter_mut().zip(&slot_state) {
-                *h = state[ix];
-            }
-        }
+        let term_offset: Vec<usize> = builder
+            .term_state
+            .iter()
+            .zip(&builder.term_lag)
+            .map(|(&src, &lag)| (history_len - lag) * n_slots + slot_of[src])
+            .collect();
+        let initial_row: Vec<f64> = slot_state.iter().map(|&ix| state[ix]).collect();
+        let history = initial_row.repeat(2 * history_len);
 
         // 5. What to record.
         let recorded = match &options.variables {
@@ -353,9 +362,9 @@ impl Simulation {
             blocks: slots,
             state,
             rules: builder.rules,
-            term_slot: builder.term_state,
+            rule_targets: builder.targets,
             term_weight: builder.term_weight,
-            term_lag: builder.term_lag,
+            term_offset,
             slot_state,
             history,
             history_len,
@@ -410,7 +419,7 @@ impl Simulation {
     /// Save the state and delay history (see [`Checkpoint`]).
     pub fn checkpoint(&self) -> Checkpoint {
         let n = self.slot_state.len();
-        let mut history = Vec::with_capacity(self.history.len());
+        let mut history = Vec::with_capacity(self.history_len * n);
         // Oldest row first, so the layout does not depend on the ring position.
         for r in 1..=self.history_len {
             let row = (self.head + r) % self.history_len;
@@ -426,20 +435,22 @@ impl Simulation {
     /// Continue from a checkpoint taken from a simulation of the same network and options.
     pub fn restore(&mut self, checkpoint: &Checkpoint) -> Result<()> {
         if checkpoint.state.len() != self.state.len()
-            || checkpoint.history.len() != self.history.len()
+            || checkpoint.history.len() != self.history.len() / 2
         {
             return Err(ModelError::Invalid(format!(
                 "checkpoint does not fit this simulation: {} state values and {} history values, expected {} and {}",
                 checkpoint.state.len(),
                 checkpoint.history.len(),
                 self.state.len(),
-                self.history.len()
+                self.history.len() / 2
             ))
             .into());
         }
         self.step = checkpoint.step;
         self.state.copy_from_slice(&checkpoint.state);
-        self.history.copy_from_slice(&checkpoint.history);
+        let half = checkpoint.history.len();
+        self.history[..half].copy_from_slice(&checkpoint.history);
+        self.history[half..].copy_from_slice(&checkpoint.history);
         self.head = self.history_len - 1;
         self.diverged_at = None;
         Ok(())
@@ -550,40 +561,29 @@ impl Simulation {
     /// then the new coupling values into the history.
     #[inline]
     fn advance(&mut self) -> Result<()> {
-        let (n_slots, len, head) = (self.slot_state.len(), self.history_len, self.head);
+        let (n_slots, len) = (self.slot_state.len(), self.history_len);
+        // Term offsets count from the newest row's first copy; reads stay inside the
+        // mirrored buffer, so no wrap-around is needed.
+        let history = &self.history[self.head * n_slots..];
         self.inputs.fill(0.0);
         for rule in &self.rules {
-            let mut acc = 0.0;
-            let terms = rule.start..rule.end;
-            let delayed = |t: usize| {
-                let lag = self.term_lag[t];
-                let row = if head >= lag {
-                    head - lag
-                } else {
-                    head + len - lag
-                };
-                self.history[row * n_slots + self.term_slot[t]]
-            };
-            match rule.kind {
-                CouplingKind::Additive => {
-                    for t in terms {
-                        acc += self.term_weight[t] * delayed(t);
-                    }
-                }
+            let terms = self.term_weight[rule.start..rule.end]
+                .iter()
+                .zip(&self.term_offset[rule.start..rule.end]);
+            let acc = match rule.kind {
+                CouplingKind::Additive => terms.fold(0.0, |acc, (&w, &o)| acc + w * history[o]),
                 CouplingKind::Diffusive => {
                     let own = self.state[rule.own];
-                    for t in terms {
-                        acc += self.term_weight[t] * (delayed(t) - own);
-                    }
+                    terms.fold(0.0, |acc, (&w, &o)| acc + w * (history[o] - own))
                 }
                 CouplingKind::Multiplicative => {
                     let own = self.state[rule.own];
-                    for t in terms {
-                        acc += self.term_weight[t] * delayed(t) * own;
-                    }
+                    terms.fold(0.0, |acc, (&w, &o)| acc + w * history[o] * own)
                 }
+            };
+            for &input in &self.rule_targets[rule.targets.0..rule.targets.1] {
+                self.inputs[input] += acc;
             }
-            self.inputs[rule.input] += acc;
         }
         for s in &mut self.signals {
             self.external[s.external] = s.signal.sample(self.step, self.dt);
@@ -609,11 +609,17 @@ impl Simulation {
             self.diverged_at = Some(self.time());
             return Err(self.divergence());
         }
-        let head = if head + 1 == len { 0 } else { head + 1 };
+        let head = if self.head + 1 == len {
+            0
+        } else {
+            self.head + 1
+        };
         self.head = head;
-        let row = &mut self.history[head * n_slots..(head + 1) * n_slots];
-        for (h, &ix) in row.iter_mut().zip(&self.slot_state) {
-            *h = self.state[ix];
+        for copy in [head, head + len] {
+            let row = &mut self.history[copy * n_slots..(copy + 1) * n_slots];
+            for (h, &ix) in row.iter_mut().zip(&self.slot_state) {
+                *h = self.state[ix];
+            }
         }
         Ok(())
     }
@@ -643,9 +649,15 @@ impl Simulation {
     }
 }
 
+/// Collects coupling rules; rules with the same kind, receiving variable and terms are
+/// merged into one that feeds several inputs.
 #[derive(Default)]
 struct RuleBuilder {
     rules: Vec<CompiledRule>,
+    /// Inputs fed by each rule, as a list per rule (flattened at the end).
+    feeds: Vec<Vec<usize>>,
+    targets: Vec<usize>,
+    seen: HashMap<(u8, usize, Vec<(usize, u64, usize)>), usize>,
     term_state: Vec<usize>,
     term_weight: Vec<f64>,
     term_lag: Vec<usize>,
@@ -659,21 +671,47 @@ impl RuleBuilder {
         own: usize,
         terms: impl Iterator<Item = (usize, f64, usize)>,
     ) {
+        let terms: Vec<(usize, f64, usize)> = terms.collect();
+        if terms.is_empty() {
+            return;
+        }
+        let own = if kind == CouplingKind::Additive {
+            0
+        } else {
+            own
+        };
+        let key = (
+            kind as u8,
+            own,
+            terms.iter().map(|&(s, w, l)| (s, w.to_bits(), l)).collect(),
+        );
+        if let Some(&r) = self.seen.get(&key) {
+            self.feeds[r].push(input);
+            return;
+        }
         let start = self.term_state.len();
         for (src, w, lag) in terms {
             self.term_state.push(src);
             self.term_weight.push(w);
             self.term_lag.push(lag);
         }
-        let end = self.term_state.len();
-        if end > start {
-            self.rules.push(CompiledRule {
-                input,
-                kind,
-                own,
-                start,
-                end,
-            });
+        self.seen.insert(key, self.rules.len());
+        self.feeds.push(vec![input]);
+        self.rules.push(CompiledRule {
+            kind,
+            own,
+            start,
+            end: self.term_state.len(),
+            targets: (0, 0),
+        });
+    }
+
+    /// Flatten the per-rule input lists.
+    fn finish(&mut self) {
+        for (rule, feeds) in self.rules.iter_mut().zip(&self.feeds) {
+            let start = self.targets.len();
+            self.targets.extend_from_slice(feeds);
+            rule.targets = (start, self.targets.len());
         }
     }
 }
