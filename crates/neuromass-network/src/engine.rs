@@ -649,6 +649,9 @@ impl Simulation {
     }
 }
 
+/// Identifies a rule: kind, receiving variable, and its terms (source, weight bits, lag).
+type RuleKey = (u8, usize, Vec<(usize, u64, usize)>);
+
 /// Collects coupling rules; rules with the same kind, receiving variable and terms are
 /// merged into one that feeds several inputs.
 #[derive(Default)]
@@ -657,7 +660,7 @@ struct RuleBuilder {
     /// Inputs fed by each rule, as a list per rule (flattened at the end).
     feeds: Vec<Vec<usize>>,
     targets: Vec<usize>,
-    seen: HashMap<(u8, usize, Vec<(usize, u64, usize)>), usize>,
+    seen: HashMap<RuleKey, usize>,
     term_state: Vec<usize>,
     term_weight: Vec<f64>,
     term_lag: Vec<usize>,
