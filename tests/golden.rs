@@ -183,6 +183,8 @@ mod via_cli {
                 }
             }
         }
+        // The references replace every input channel by ZeroInput.
+        writeln!(s, "\n[params]\n\"*input_*.mu\" = 0.0").unwrap();
         for (ch, column) in g.inputs.iter().enumerate() {
             let mass = nodes[0]["masses"][ch]["mass_type"].as_str().unwrap();
             let values: Vec<String> = our_input(column).iter().map(|x| f(*x)).collect();

@@ -135,6 +135,9 @@ pub fn build_network(g: &Golden) -> Network {
             .map(|v| nc["initial_state"][v.as_str().unwrap()].as_f64().unwrap())
             .collect();
         node.set_initial_state(init).unwrap();
+        // The references replace every input channel by ZeroInput (ALN's default OU input has
+        // a non-zero mean).
+        node.set_param("*input_*.mu", 0.0).unwrap();
         nodes.push(node);
     }
     match g.config.get("network").filter(|v| !v.is_null()) {

@@ -66,6 +66,6 @@ pub use input::{InputSignal, SampledInput};
 pub use mass::{AnyMass, Block, MassBlock, NeuralMass};
 pub use matrix::{SquareMatrix, delay_steps};
 pub use network::Network;
-pub use node::{LocalCoupling, LocalRescale, Node};
+pub use node::{ChannelNoise, LocalCoupling, LocalRescale, Node, NoiseField, ParamRef};
 pub use params::{Bounds, ParamSpec, Parameters};
 pub use paths::PathPattern;

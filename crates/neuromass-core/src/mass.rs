@@ -50,6 +50,13 @@ pub trait NeuralMass: Clone + Debug + Send + Sync + 'static {
         1
     }
 
+    /// The noise on external channel `channel` before the user changes it (neurolib gives
+    /// every channel an Ornstein-Uhlenbeck input; silent unless the model says otherwise).
+    fn default_noise(&self, channel: usize) -> crate::ChannelNoise {
+        let _ = channel;
+        crate::ChannelNoise::SILENT
+    }
+
     /// The parameters.
     fn params(&self) -> &Self::Params;
 
@@ -174,6 +181,8 @@ pub trait AnyMass: Debug + Send + Sync {
     fn external_channels(&self) -> usize;
     /// See [`NeuralMass::initial_state_range`].
     fn initial_state_range(&self) -> Vec<(f64, f64)>;
+    /// See [`NeuralMass::default_noise`].
+    fn default_noise(&self, channel: usize) -> crate::ChannelNoise;
     /// The parameters.
     fn params(&self) -> &dyn Parameters;
     /// The parameters, mutably.
@@ -209,6 +218,9 @@ impl<M: NeuralMass> AnyMass for M {
     }
     fn initial_state_range(&self) -> Vec<(f64, f64)> {
         NeuralMass::initial_state_range(self)
+    }
+    fn default_noise(&self, channel: usize) -> crate::ChannelNoise {
+        NeuralMass::default_noise(self, channel)
     }
     fn params(&self) -> &dyn Parameters {
         NeuralMass::params(self)

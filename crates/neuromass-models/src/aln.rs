@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use neuromass_core::{
-    AnyMass, Bounds, Coupling, Error, NeuralMass, Node, SquareMatrix, parameters,
+    AnyMass, Bounds, ChannelNoise, Coupling, Error, NeuralMass, Node, SquareMatrix, parameters,
 };
 
 /// The table neurolib 0.6.2 ships (`datasets/aln/quantities_cascade.h5` in this repository).
@@ -425,6 +425,13 @@ impl NeuralMass for AlnExcitatoryMass {
     fn params_mut(&mut self) -> &mut AlnExcParams {
         &mut self.params
     }
+    fn default_noise(&self, _channel: usize) -> ChannelNoise {
+        // neurolib's ALN EXC input: OU with mean 0.4 mV/ms, silent fluctuations.
+        ChannelNoise {
+            mu: 0.4,
+            ..ChannelNoise::SILENT
+        }
+    }
     fn initial_state_range(&self) -> Vec<(f64, f64)> {
         [3.0, 200.0, 0.5, 0.5, 0.001, 0.001, 0.01]
             .iter()
@@ -499,6 +506,13 @@ impl NeuralMass for AlnInhibitoryMass {
     }
     fn params_mut(&mut self) -> &mut AlnInhParams {
         &mut self.params
+    }
+    fn default_noise(&self, _channel: usize) -> ChannelNoise {
+        // neurolib's ALN INH input: OU with mean 0.3 mV/ms, silent fluctuations.
+        ChannelNoise {
+            mu: 0.3,
+            ..ChannelNoise::SILENT
+        }
     }
     fn initial_state_range(&self) -> Vec<(f64, f64)> {
         [3.0, 0.5, 0.5, 0.01, 0.01, 0.01]
