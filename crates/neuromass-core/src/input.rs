@@ -16,6 +16,14 @@ pub trait InputSignal: Debug + Send + Sync {
     }
     /// Clone into a box.
     fn clone_box(&self) -> Box<dyn InputSignal>;
+    /// The signal's internal state (e.g. an Ornstein-Uhlenbeck value), for checkpoints.
+    fn state(&self) -> Vec<f64> {
+        Vec::new()
+    }
+    /// Restore a state returned by [`state`](Self::state).
+    fn set_state(&mut self, state: &[f64]) {
+        let _ = state;
+    }
 }
 
 impl Clone for Box<dyn InputSignal> {

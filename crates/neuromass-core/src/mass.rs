@@ -102,6 +102,10 @@ pub trait MassBlock: Send + Sync + Debug {
     fn derivatives(&self, state: &[f64], inputs: &[f64], external: &[f64], derivative: &mut [f64]);
     /// Append a mass if it has this block's concrete type; returns whether it did.
     fn try_push(&mut self, mass: &dyn AnyMass) -> bool;
+    /// Set parameter `index` of mass `instance` (unchecked; for time-varying drives).
+    fn set_param(&mut self, instance: usize, index: usize, value: f64);
+    /// Parameter `index` of mass `instance`.
+    fn param(&self, instance: usize, index: usize) -> f64;
 }
 
 /// The block of one concrete mass type.
@@ -148,6 +152,14 @@ impl<M: NeuralMass> MassBlock for Block<M> {
                 &mut derivative[k * ns..(k + 1) * ns],
             );
         }
+    }
+    fn set_param(&mut self, instance: usize, index: usize, value: f64) {
+        self.masses[instance]
+            .params_mut()
+            .set_unchecked(index, value);
+    }
+    fn param(&self, instance: usize, index: usize) -> f64 {
+        self.masses[instance].params().get(index)
     }
     fn try_push(&mut self, mass: &dyn AnyMass) -> bool {
         match mass.as_any().downcast_ref::<M>() {

@@ -67,12 +67,26 @@ struct BlockSlot {
     external: (usize, usize),
 }
 
+/// Where an attached signal goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Drive {
+    /// Added to an external input channel (index into the external-input buffer).
+    Channel(usize),
+    /// Added to a mass parameter's value (`base`) every step.
+    Param {
+        block: usize,
+        instance: usize,
+        index: usize,
+        base: f64,
+    },
+}
+
 #[derive(Debug)]
 struct AttachedSignal {
-    external: usize,
+    drive: Drive,
     node: usize,
     mass: usize,
-    channel: usize,
+    input: String,
     signal: Box<dyn InputSignal>,
 }
 
@@ -85,6 +99,11 @@ struct NodeLayout {
     /// Per mass: offset of its external channels.
     external_offset: Vec<usize>,
     external_len: Vec<usize>,
+    /// Per mass: its block and index within the block.
+    placement: Vec<(usize, usize)>,
+    /// Per mass: parameter names (in `Parameters::specs` order) and label / type.
+    param_names: Vec<Vec<&'static str>>,
+    mass_names: Vec<(&'static str, Option<&'static str>)>,
 }
 
 /// A network compiled for integration, holding its current state and delay history.
@@ -222,6 +241,17 @@ impl Simulation {
                     .masses()
                     .iter()
                     .map(|m| m.external_channels())
+                    .collect(),
+                placement: placement[n].clone(),
+                param_names: node
+                    .masses()
+                    .iter()
+                    .map(|m| m.params().specs().iter().map(|s| s.name).collect())
+                    .collect(),
+                mass_names: node
+                    .masses()
+                    .iter()
+                    .map(|m| (m.label(), m.mass_type()))
                     .collect(),
             });
         }
@@ -378,7 +408,8 @@ impl Simulation {
     }
 
     /// Drive external channel `channel` of mass `mass` in node `node` with `signal`
-    /// (replacing a previous one).
+    /// (replacing a signal attached there before). Same as
+    /// [`attach`](Self::attach)`(node, mass, "input_<channel>", signal)`.
     pub fn attach_input(
         &mut self,
         node: usize,
@@ -386,6 +417,50 @@ impl Simulation {
         channel: usize,
         signal: Box<dyn InputSignal>,
     ) -> Result<()> {
+        self.attach(node, mass, &format!("input_{channel}"), signal)
+    }
+
+    /// Drive `input` of mass `mass` in node `node` with `signal`, replacing a signal
+    /// attached there before. `input` is an external channel, `input_<c>` (the signal adds
+    /// to the channel's noise), or a parameter name such as `ext_exc_current` (the
+    /// parameter's value plus the signal is used at every step).
+    pub fn attach(
+        &mut self,
+        node: usize,
+        mass: usize,
+        input: &str,
+        signal: Box<dyn InputSignal>,
+    ) -> Result<()> {
+        let drive = self.resolve_drive(node, mass, input)?;
+        // Replacing a parameter drive restores the parameter first.
+        if let Some(old) = self
+            .signals
+            .iter()
+            .position(|s| s.node == node && s.mass == mass && s.input == input)
+        {
+            let old = self.signals.remove(old);
+            if let Drive::Param {
+                block,
+                instance,
+                index,
+                base,
+            } = old.drive
+            {
+                self.blocks[block].block.set_param(instance, index, base);
+            }
+        }
+        self.signals.push(AttachedSignal {
+            drive,
+            node,
+            mass,
+            input: input.to_string(),
+            signal,
+        });
+        Ok(())
+    }
+
+    /// Where `input` of mass `mass` in node `node` lives.
+    fn resolve_drive(&self, node: usize, mass: usize, input: &str) -> Result<Drive> {
         let layout = self.nodes.get(node).ok_or_else(|| {
             ModelError::Invalid(format!(
                 "node index {node} out of range (network has {} nodes)",
@@ -398,22 +473,39 @@ impl Simulation {
                 layout.label
             ))
         })?;
-        if channel >= n_ch {
-            return Err(ModelError::Invalid(format!(
-                "input channel {channel} out of range: mass {mass} of node {node} has {n_ch} channel(s)"
-            ))
-            .into());
+        if let Some(c) = input
+            .strip_prefix("input_")
+            .and_then(|c| c.parse::<usize>().ok())
+        {
+            if c >= n_ch {
+                return Err(ModelError::Invalid(format!(
+                    "input channel {c} out of range: mass {mass} of node {node} has {n_ch} channel(s)"
+                ))
+                .into());
+            }
+            return Ok(Drive::Channel(layout.external_offset[mass] + c));
         }
-        let external = layout.external_offset[mass] + channel;
-        self.signals.retain(|s| s.external != external);
-        self.signals.push(AttachedSignal {
-            external,
-            node,
-            mass,
-            channel,
-            signal,
-        });
-        Ok(())
+        let Some(index) = layout.param_names[mass].iter().position(|p| *p == input) else {
+            let mut known: Vec<String> = (0..n_ch).map(|c| format!("input_{c}")).collect();
+            known.extend(layout.param_names[mass].iter().map(|p| p.to_string()));
+            return Err(ModelError::UnknownName {
+                kind: format!(
+                    "input of mass {mass} ({}) in node {node}",
+                    layout.mass_names[mass].0
+                ),
+                name: input.to_string(),
+                expected: known.join(", "),
+            }
+            .into());
+        };
+        let (block, instance) = layout.placement[mass];
+        let base = self.blocks[block].block.param(instance, index);
+        Ok(Drive::Param {
+            block,
+            instance,
+            index,
+            base,
+        })
     }
 
     /// Save the state and delay history (see [`Checkpoint`]).
@@ -518,7 +610,7 @@ impl Simulation {
                 return Err(SimError::InputTooShort {
                     node: s.node,
                     mass: s.mass,
-                    channel: s.channel,
+                    input: s.input.clone(),
                     available,
                     needed: end,
                 });
@@ -586,7 +678,18 @@ impl Simulation {
             }
         }
         for s in &mut self.signals {
-            self.external[s.external] = s.signal.sample(self.step, self.dt);
+            let v = s.signal.sample(self.step, self.dt);
+            match s.drive {
+                Drive::Channel(e) => self.external[e] = v,
+                Drive::Param {
+                    block,
+                    instance,
+                    index,
+                    base,
+                } => self.blocks[block]
+                    .block
+                    .set_param(instance, index, base + v),
+            }
         }
         let dt = self.dt;
         let mut finite = true;

@@ -26,15 +26,15 @@ pub enum SimError {
     },
     /// An input signal does not cover the requested run.
     #[error(
-        "input signal on node {node} mass {mass} channel {channel} covers {available} steps, the run needs {needed}"
+        "the signal on `{input}` of node {node} mass {mass} covers {available} steps, the run needs {needed}"
     )]
     InputTooShort {
         /// Node index.
         node: usize,
         /// Mass index within the node.
         mass: usize,
-        /// Channel index within the mass.
-        channel: usize,
+        /// The driven input (`input_<c>` or a parameter name).
+        input: String,
         /// Steps the signal provides.
         available: u64,
         /// Steps the run needs.

@@ -772,11 +772,11 @@ fn input_signal_too_short() {
         SimError::InputTooShort {
             node,
             mass,
-            channel,
+            input,
             available,
             needed: n,
         } => {
-            assert_eq!((node, mass, channel), (1, 1, 0));
+            assert_eq!((node, mass, input.as_str()), (1, 1, "input_0"));
             assert_eq!(available, 100);
             assert_eq!(n, needed);
         }
