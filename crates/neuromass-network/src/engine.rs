@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use neuromass_stimulus::{OuProcess, OuState, Stimulus, stream_key};
+
 use neuromass_core::{
     CouplingKind, Error as ModelError, InputSignal, MassBlock, Network, delay_steps, rng,
 };
@@ -44,6 +46,8 @@ pub struct Checkpoint {
     pub state: Vec<f64>,
     /// The delay history rows, oldest first.
     pub history: Vec<f64>,
+    /// The state of every noise channel's Ornstein-Uhlenbeck process.
+    pub noise: Vec<OuState>,
 }
 
 /// A coupling rule compiled to a sparse row: `acc = sum_t w_t * f(x_src_t(t - lag_t))`,
@@ -79,6 +83,52 @@ enum Drive {
         index: usize,
         base: f64,
     },
+}
+
+/// The Ornstein-Uhlenbeck noise of one mass input channel, generated step by step.
+#[derive(Debug, Clone)]
+struct NoiseChannel {
+    external: usize,
+    process: OuProcess,
+}
+
+/// Stream domains of the run seed: mass-channel noise and stimuli attached with
+/// [`Simulation::drive`] draw from disjoint key spaces.
+const NOISE_DOMAIN: u64 = 0x6e6f_6973_65;
+const DRIVE_DOMAIN: u64 = 0x6472_6976_65;
+
+/// Which inputs a stimulus drives (see [`Simulation::drive`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Target {
+    /// Node indices; `None`: every node.
+    pub nodes: Option<Vec<usize>>,
+    /// Mass type (`EXC`, `INH`) or label; `None`: every mass that has the input.
+    pub mass: Option<String>,
+    /// `input_<c>` (an external channel) or a parameter name (e.g. `ext_exc_current`).
+    pub input: String,
+}
+
+impl Target {
+    /// Every mass's `input` (an external channel `input_<c>` or a parameter name).
+    pub fn new(input: impl Into<String>) -> Self {
+        Target {
+            nodes: None,
+            mass: None,
+            input: input.into(),
+        }
+    }
+
+    /// Only these nodes.
+    pub fn nodes(mut self, nodes: impl IntoIterator<Item = usize>) -> Self {
+        self.nodes = Some(nodes.into_iter().collect());
+        self
+    }
+
+    /// Only masses of this type (`EXC`, `INH`) or label.
+    pub fn mass(mut self, mass: impl Into<String>) -> Self {
+        self.mass = Some(mass.into());
+        self
+    }
 }
 
 #[derive(Debug)]
@@ -141,6 +191,8 @@ pub struct Simulation {
     nodes: Vec<NodeLayout>,
     recorded: Vec<Vec<usize>>,
     signals: Vec<AttachedSignal>,
+    noise: Vec<NoiseChannel>,
+    drives: u64,
     seed: u64,
     /// Set when a step produced a non-finite state; the simulation refuses to go on.
     diverged_at: Option<f64>,
@@ -254,6 +306,27 @@ impl Simulation {
                     .map(|m| (m.label(), m.mass_type()))
                     .collect(),
             });
+        }
+
+        // Noise: every channel that is not silent gets its own stream, keyed by
+        // (seed, node, mass, channel), so nothing depends on the order of evaluation.
+        let mut noise = Vec::new();
+        for (n, node) in network.nodes().iter().enumerate() {
+            for (m, mass) in node.masses().iter().enumerate() {
+                for c in 0..mass.external_channels() {
+                    let p = node.noise(m, c);
+                    if p.is_silent() {
+                        continue;
+                    }
+                    let key =
+                        stream_key(options.seed, &[NOISE_DOMAIN, n as u64, m as u64, c as u64]);
+                    let process = OuProcess::new(p.mu, p.sigma, p.tau, key)?;
+                    noise.push(NoiseChannel {
+                        external: mass_external(n, m) + c,
+                        process,
+                    });
+                }
+            }
         }
 
         // 3. Coupling rules: node-local, then network.
@@ -402,6 +475,8 @@ impl Simulation {
             nodes: layouts,
             recorded,
             signals: Vec::new(),
+            noise,
+            drives: 0,
             seed: options.seed,
             diverged_at: None,
         })
@@ -457,6 +532,110 @@ impl Simulation {
             signal,
         });
         Ok(())
+    }
+
+    /// Drive `target` with `stimulus` for a run of `duration` ms (a longer run is an
+    /// error); returns how many inputs it drives.
+    ///
+    /// A one-channel stimulus drives every matched input (noise stimuli with independent
+    /// streams per input); an `n`-channel one needs exactly `n` matches, taken in node
+    /// order, and feeds channel `k` to the `k`-th. Signals add to an input channel's own
+    /// noise; on a parameter they add to its value. Use the stimulus's `start`/`end` to
+    /// switch it on and off.
+    ///
+    /// ```
+    /// # use neuromass_core::Network;
+    /// # use neuromass_models::AlnNode;
+    /// # use neuromass_network::{Simulation, SimulationOptions, Target};
+    /// # use neuromass_stimulus::Stimulus;
+    /// let net = Network::single(AlnNode::default().into());
+    /// let mut sim = Simulation::new(&net, &SimulationOptions::default())?;
+    /// let pulse = Stimulus::step(1, 0.5)?.start(100.0)?.end(200.0)?;
+    /// sim.drive(&pulse, &Target::new("ext_exc_current").mass("EXC"), 300.0)?;
+    /// sim.run(300.0)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn drive(&mut self, stimulus: &Stimulus, target: &Target, duration: f64) -> Result<usize> {
+        let all: Vec<usize> = (0..self.nodes.len()).collect();
+        let nodes = target.nodes.as_deref().unwrap_or(&all);
+        let mut matches = Vec::new();
+        for &n in nodes {
+            let layout = self.nodes.get(n).ok_or_else(|| {
+                ModelError::Invalid(format!(
+                    "stimulus target: node {n} does not exist (network has {} nodes)",
+                    self.nodes.len()
+                ))
+            })?;
+            for (m, (label, kind)) in layout.mass_names.iter().enumerate() {
+                let wanted = match &target.mass {
+                    Some(w) => w == label || Some(w.as_str()) == *kind,
+                    None => true,
+                };
+                if wanted && self.resolve_drive(n, m, &target.input).is_ok() {
+                    matches.push((n, m));
+                }
+            }
+        }
+        if matches.is_empty() {
+            let mut known: Vec<String> = Vec::new();
+            for &n in nodes {
+                if let Some(l) = self.nodes.get(n) {
+                    for (m, (label, kind)) in l.mass_names.iter().enumerate() {
+                        let inputs: Vec<String> = (0..l.external_len[m])
+                            .map(|c| format!("input_{c}"))
+                            .chain(l.param_names[m].iter().map(|p| p.to_string()))
+                            .collect();
+                        known.push(format!(
+                            "node {n} {} ({}): {}",
+                            label,
+                            kind.unwrap_or("-"),
+                            inputs.join(", ")
+                        ));
+                    }
+                }
+            }
+            return Err(ModelError::Invalid(format!(
+                "stimulus target `{}`{} matches no mass input; available: {}",
+                target.input,
+                target
+                    .mass
+                    .as_ref()
+                    .map(|m| format!(" on mass `{m}`"))
+                    .unwrap_or_default(),
+                known.join("; ")
+            ))
+            .into());
+        }
+        let n = stimulus.n();
+        let drive = self.drives;
+        let signals = if n == 1 {
+            let mut v = Vec::with_capacity(matches.len());
+            for k in 0..matches.len() {
+                let seed = stream_key(self.seed, &[DRIVE_DOMAIN, drive, k as u64]);
+                v.extend(stimulus.sampler(duration, self.dt, seed)?);
+            }
+            v
+        } else if n == matches.len() {
+            stimulus.sampler(
+                duration,
+                self.dt,
+                stream_key(self.seed, &[DRIVE_DOMAIN, drive]),
+            )?
+        } else {
+            return Err(ModelError::Invalid(format!(
+                "the stimulus has {n} channels but target `{}` matches {} inputs; give it 1 or {} channels",
+                target.input,
+                matches.len(),
+                matches.len()
+            ))
+            .into());
+        };
+        self.drives += 1;
+        let count = matches.len();
+        for ((node, mass), signal) in matches.into_iter().zip(signals) {
+            self.attach(node, mass, &target.input, signal)?;
+        }
+        Ok(count)
     }
 
     /// Where `input` of mass `mass` in node `node` lives.
@@ -521,6 +700,7 @@ impl Simulation {
             step: self.step,
             state: self.state.clone(),
             history,
+            noise: self.noise.iter().map(|c| c.process.state()).collect(),
         }
     }
 
@@ -528,6 +708,7 @@ impl Simulation {
     pub fn restore(&mut self, checkpoint: &Checkpoint) -> Result<()> {
         if checkpoint.state.len() != self.state.len()
             || checkpoint.history.len() != self.history.len() / 2
+            || checkpoint.noise.len() != self.noise.len()
         {
             return Err(ModelError::Invalid(format!(
                 "checkpoint does not fit this simulation: {} state values and {} history values, expected {} and {}",
@@ -543,6 +724,9 @@ impl Simulation {
         let half = checkpoint.history.len();
         self.history[..half].copy_from_slice(&checkpoint.history);
         self.history[half..].copy_from_slice(&checkpoint.history);
+        for (c, s) in self.noise.iter_mut().zip(&checkpoint.noise) {
+            c.process.set_state(*s);
+        }
         self.head = self.history_len - 1;
         self.diverged_at = None;
         Ok(())
@@ -677,10 +861,16 @@ impl Simulation {
                 self.inputs[input] += acc;
             }
         }
+        if !self.noise.is_empty() || !self.signals.is_empty() {
+            self.external.fill(0.0);
+        }
+        for c in &mut self.noise {
+            self.external[c.external] = c.process.next(self.dt);
+        }
         for s in &mut self.signals {
             let v = s.signal.sample(self.step, self.dt);
             match s.drive {
-                Drive::Channel(e) => self.external[e] = v,
+                Drive::Channel(e) => self.external[e] += v,
                 Drive::Param {
                     block,
                     instance,

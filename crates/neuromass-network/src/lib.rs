@@ -33,7 +33,8 @@ mod engine;
 mod error;
 mod output;
 
-pub use engine::{Checkpoint, Simulation, SimulationOptions};
+pub use engine::{Checkpoint, Simulation, SimulationOptions, Target};
 pub use error::{Result, SimError};
 pub use neuromass_core::{InputSignal, SampledInput};
+pub use neuromass_stimulus::Stimulus;
 pub use output::{NodeOutput, RunOutput};

