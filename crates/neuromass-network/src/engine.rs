@@ -94,8 +94,8 @@ struct NoiseChannel {
 
 /// Stream domains of the run seed: mass-channel noise and stimuli attached with
 /// [`Simulation::drive`] draw from disjoint key spaces.
-const NOISE_DOMAIN: u64 = 0x6e6f_6973_65;
-const DRIVE_DOMAIN: u64 = 0x6472_6976_65;
+const NOISE_DOMAIN: u64 = 0x006e_6f69_7365;
+const DRIVE_DOMAIN: u64 = 0x0064_7269_7665;
 
 /// Which inputs a stimulus drives (see [`Simulation::drive`]).
 #[derive(Debug, Clone, PartialEq, Default)]
