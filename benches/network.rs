@@ -164,5 +164,32 @@ fn build(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, simulate, build, aln);
+/// 80-node networks with Ornstein-Uhlenbeck noise (sigma 0.05) on every mass's input
+/// channel, against the same networks without noise.
+fn noise(c: &mut Criterion) {
+    let noisy = |mut net: Network| {
+        net.set_param("*input_0.sigma", 0.05)
+            .expect("every mass has input_0");
+        net
+    };
+    let wc = wc_network(80);
+    bench_group(
+        c,
+        "noise_wc_simulate_1s",
+        "q_mean_EXC",
+        vec![("80-quiet".into(), wc.clone()), ("80-ou".into(), noisy(wc))],
+    );
+    let aln = random_network(80, aln_node);
+    bench_group(
+        c,
+        "noise_aln_simulate_1s",
+        "r_mean_EXC",
+        vec![
+            ("80-quiet".into(), aln.clone()),
+            ("80-ou".into(), noisy(aln)),
+        ],
+    );
+}
+
+criterion_group!(benches, simulate, build, aln, noise);
 criterion_main!(benches);

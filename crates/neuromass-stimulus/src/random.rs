@@ -92,6 +92,94 @@ pub fn stream_key(seed: u64, path: &[u64]) -> u64 {
 /// Counter word 2 that separates the normal draws from the uniform draws of one key.
 const NORMAL_DOMAIN: u32 = 0;
 const UNIFORM_DOMAIN: u32 = 1;
+const ZIGGURAT_DOMAIN: u32 = 2;
+
+/// Layers of the ziggurat (Marsaglia & Tsang 2000, in Doornik's 2005 "ZIGNOR" form).
+const ZIG_LAYERS: usize = 128;
+/// Right edge of the base layer and the common layer area for 128 layers.
+const ZIG_R: f64 = 3.442_619_855_899;
+const ZIG_V: f64 = 9.912_563_035_262_17e-3;
+
+/// Layer edges `x[0..=128]` and the ratios `x[i + 1] / x[i]` of the ziggurat for the
+/// standard normal density (unnormalised, `f(x) = exp(-x²/2)`).
+struct Ziggurat {
+    x: [f64; ZIG_LAYERS + 1],
+    ratio: [f64; ZIG_LAYERS],
+}
+
+fn ziggurat_tables() -> &'static Ziggurat {
+    static TABLES: std::sync::OnceLock<Ziggurat> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        let f = |x: f64| (-0.5 * x * x).exp();
+        let mut x = [0.0; ZIG_LAYERS + 1];
+        x[0] = ZIG_V / f(ZIG_R);
+        x[1] = ZIG_R;
+        for i in 2..ZIG_LAYERS {
+            x[i] = (-2.0 * (ZIG_V / x[i - 1] + f(x[i - 1])).ln()).sqrt();
+        }
+        x[ZIG_LAYERS] = 0.0;
+        let mut ratio = [0.0; ZIG_LAYERS];
+        for i in 0..ZIG_LAYERS {
+            ratio[i] = x[i + 1] / x[i];
+        }
+        Ziggurat { x, ratio }
+    })
+}
+
+impl Ziggurat {
+    /// Layer (low 7 bits of `a`) and a uniform in `[-1, 1)` (53 bits of `a`, `b`).
+    #[inline]
+    fn split(a: u32, b: u32) -> (usize, f64) {
+        let layer = (a & 0x7f) as usize;
+        let bits = ((u64::from(a) << 32) | u64::from(b)) >> 11;
+        (
+            layer,
+            2.0 * (bits as f64 * (1.0 / (1u64 << 53) as f64)) - 1.0,
+        )
+    }
+
+    /// The draw if it falls inside its layer's rectangle (about 98.8 % of draws).
+    #[inline]
+    fn fast(&self, a: u32, b: u32) -> Option<f64> {
+        let (i, u) = Self::split(a, b);
+        (u.abs() < self.ratio[i]).then(|| u * self.x[i])
+    }
+
+    /// The rest of the algorithm: the base layer's tail, or the wedge test, retrying with
+    /// fresh words from `next` until a value is accepted.
+    #[cold]
+    fn slow(&self, a: u32, b: u32, mut next: impl FnMut() -> u32) -> f64 {
+        let unit = |next: &mut dyn FnMut() -> u32| {
+            let bits = ((u64::from(next()) << 32) | u64::from(next())) >> 11;
+            // In (0, 1], so logarithms are finite.
+            1.0 - bits as f64 * (1.0 / (1u64 << 53) as f64)
+        };
+        let (mut i, mut u) = Self::split(a, b);
+        loop {
+            if u.abs() < self.ratio[i] {
+                return u * self.x[i];
+            }
+            if i == 0 {
+                // Tail beyond R (Marsaglia 1964).
+                loop {
+                    let x = unit(&mut next).ln() / ZIG_R;
+                    let y = unit(&mut next).ln();
+                    if -2.0 * y >= x * x {
+                        return if u < 0.0 { x - ZIG_R } else { ZIG_R - x };
+                    }
+                }
+            }
+            let x = u * self.x[i];
+            let f0 = (-0.5 * (self.x[i] * self.x[i] - x * x)).exp();
+            let f1 = (-0.5 * (self.x[i + 1] * self.x[i + 1] - x * x)).exp();
+            if f1 + unit(&mut next) * (f0 - f1) < 1.0 {
+                return x;
+            }
+            let (a, b) = (next(), next());
+            (i, u) = Self::split(a, b);
+        }
+    }
+}
 const NO_BLOCK: u64 = u64::MAX;
 
 /// 53 random bits as a float in `[0, 1)`.
@@ -104,8 +192,9 @@ fn unit_f64(hi: u32, lo: u32) -> f64 {
 /// A keyed stream of random numbers indexed by a 64-bit counter (Philox4x32-10).
 ///
 /// Normal number `i` comes from Philox block `i / 2` (counter words `[lo, hi, 0, 0]` of the
-/// block index) by the Box-Muller transform of its two 53-bit uniforms: even `i` is the
-/// cosine branch, odd `i` the sine branch. Uniform number `i` uses block `i` of a separate
+/// block index) by the ziggurat method (Marsaglia & Tsang 2000; 128 layers, Doornik's
+/// ZIGNOR form): even `i` uses the block's first two words, odd `i` the last two; a draw
+/// that needs more randomness takes it from Philox blocks of domain 2 for that block. Uniform number `i` uses block `i` of a separate
 /// domain (counter word 2 = 1), so uniforms and normals never share bits. The stream keeps
 /// the last block's pair of normals, which halves the cost of sequential draws; results
 /// are the same whatever the call order.
@@ -154,12 +243,41 @@ impl NoiseStream {
     /// `2 * block + 1` (pure; does not touch the cache).
     pub fn normal_pair(&self, block: u64) -> [f64; 2] {
         let w = self.block(NORMAL_DOMAIN, block);
-        // u1 in (0, 1] so that ln(u1) is finite; u2 in [0, 1).
-        let u1 = 1.0 - unit_f64(w[0], w[1]);
-        let u2 = unit_f64(w[2], w[3]);
-        let r = (-2.0 * u1.ln()).sqrt();
-        let (s, c) = (std::f64::consts::TAU * u2).sin_cos();
-        [r * c, r * s]
+        let tables = ziggurat_tables();
+        // Each half of the block is one ziggurat draw (7-bit layer, 53-bit uniform); the
+        // rare draws that fall outside a layer's rectangle continue on their own
+        // counter-based sub-stream, so the result stays a pure function of (key, block).
+        let z0 = tables
+            .fast(w[0], w[1])
+            .unwrap_or_else(|| tables.slow(w[0], w[1], self.sub_stream(block, 0)));
+        let z1 = tables
+            .fast(w[2], w[3])
+            .unwrap_or_else(|| tables.slow(w[2], w[3], self.sub_stream(block, 1)));
+        [z0, z1]
+    }
+
+    /// Further words for a ziggurat draw that needs them (domain 2).
+    fn sub_stream(&self, block: u64, half: u32) -> impl FnMut() -> u32 + '_ {
+        let mut round = 0u32;
+        let mut words = [0u32; 4];
+        let mut used = 4;
+        move || {
+            if used == 4 {
+                words = philox4x32_10(
+                    [
+                        block as u32,
+                        (block >> 32) as u32,
+                        ZIGGURAT_DOMAIN,
+                        half | (round << 1),
+                    ],
+                    [self.key as u32, (self.key >> 32) as u32],
+                );
+                round += 1;
+                used = 0;
+            }
+            used += 1;
+            words[used - 1]
+        }
     }
 
     /// Uniform number `counter` of this stream, in `[0, 1)` with 53 random bits.
@@ -198,6 +316,8 @@ pub struct OuProcess {
     stream: NoiseStream,
     x: f64,
     step: u64,
+    /// `(dt, sigma * sqrt(dt))` of the last step, so a run at fixed dt takes no square root.
+    kick_scale: (f64, f64),
 }
 
 /// Checks shared with the stimulus constructors.
@@ -222,6 +342,7 @@ impl OuProcess {
             stream,
             x,
             step: 0,
+            kick_scale: (f64::NAN, f64::NAN),
         })
     }
 
@@ -272,6 +393,7 @@ impl OuProcess {
         self.mu = mu;
         self.sigma = sigma;
         self.tau = tau;
+        self.kick_scale = (f64::NAN, f64::NAN);
         Ok(())
     }
 

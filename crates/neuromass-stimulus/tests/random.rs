@@ -72,7 +72,8 @@ fn stream_keys_differ() {
 }
 
 /// Moments of 2 million normals: mean, variance, skewness and excess kurtosis within 5
-/// standard errors (sqrt(1/N), sqrt(2/N), sqrt(6/N), sqrt(24/N)); tail fractions within 5
+/// standard errors (sqrt(1/N), sqrt(2/N), sqrt(6/N), sqrt(24/N)); tail fractions (|z| > 1,
+/// 2, 3, 3.5, 4) within 5
 /// binomial standard errors; uniforms: mean 1/2 and variance 1/12.
 #[test]
 fn normal_and_uniform_distributions() {
@@ -80,14 +81,15 @@ fn normal_and_uniform_distributions() {
     let nf = n as f64;
     let mut s = NoiseStream::new(stream_key(11, &[0]));
     let (mut m1, mut m2, mut m3, mut m4) = (0.0, 0.0, 0.0, 0.0);
-    let mut tail = [0u64; 3];
+    let mut tail = [0u64; 5];
     for i in 0..n {
         let x = s.normal(i);
         m1 += x;
         m2 += x * x;
         m3 += x * x * x;
         m4 += x * x * x * x;
-        for (t, limit) in tail.iter_mut().zip([1.0, 2.0, 3.0]) {
+        // 3.5 and 4 lie beyond the ziggurat's base layer (R = 3.4426): its tail algorithm.
+        for (t, limit) in tail.iter_mut().zip([1.0, 2.0, 3.0, 3.5, 4.0]) {
             if x.abs() > limit {
                 *t += 1;
             }
@@ -107,6 +109,8 @@ fn normal_and_uniform_distributions() {
         0.317_310_507_862_914,
         0.045_500_263_896_358,
         0.002_699_796_063_26,
+        4.652_581_580_710_1e-4,
+        6.334_248_366_623_996e-5,
     ]) {
         within(
             "tail fraction",
