@@ -6,7 +6,9 @@
 //! * [`core`]: neural masses, nodes, networks, couplings, parameter paths;
 //! * [`models`]: the model zoo (Wilson-Cowan, Hopf, FitzHugh-Nagumo, Wong-Wang, ...);
 //! * [`network`]: the integration engine with delays;
-//! * [`stimulus`], [`explore`]: inputs and parameter explorations (in progress);
+//! * [`stimulus`]: stimuli and noise processes;
+//! * [`fit`]: datasets, BOLD, functional connectivity (in progress);
+//! * [`explore`]: parameter explorations (in progress);
 //! * [`config`]: the TOML description (`neuromass run model.toml --out run.h5`).
 //!
 //! ```
@@ -31,6 +33,7 @@ pub mod summary;
 
 pub use neuromass_core as core;
 pub use neuromass_explore as explore;
+pub use neuromass_fit as fit;
 pub use neuromass_models as models;
 pub use neuromass_network as network;
 pub use neuromass_stimulus as stimulus;

