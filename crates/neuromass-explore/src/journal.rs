@@ -1,0 +1,312 @@
+//! The append-only journal of finished runs: the source of truth that makes an
+//! exploration survive `kill -9`.
+//!
+//! Every finished run is appended as one length-prefixed, checksummed record and flushed
+//! before the next; a record cut short by a kill fails its length or checksum and is
+//! ignored, so on resume exactly the runs whose records are complete count as done.
+//!
+//! Layout: `b"NMJ1"`, `u32` header length, header (JSON: space, seeds, model hash), then
+//! records `u32 len | u64 run | u8 status | payload | u64 fnv1a(run..payload)`. Payload of
+//! a finished run: `u32 items`, each `u16 name len | name | u8 ndim | u64 dims.. | f64 data..`;
+//! of a failed run: `u32 len | message`. Little endian.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{ExploreError, Result};
+
+/// One named result array of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// Name (a dataset under `/results`).
+    pub name: String,
+    /// Shape of one run's array (empty for a scalar).
+    pub shape: Vec<usize>,
+    /// Row-major data, `shape.iter().product()` values.
+    pub data: Vec<f64>,
+}
+
+impl Item {
+    /// A named scalar.
+    pub fn scalar(name: impl Into<String>, value: f64) -> Self {
+        Item {
+            name: name.into(),
+            shape: Vec::new(),
+            data: vec![value],
+        }
+    }
+
+    /// A named 1-D array.
+    pub fn vector(name: impl Into<String>, data: Vec<f64>) -> Self {
+        Item {
+            name: name.into(),
+            shape: vec![data.len()],
+            data,
+        }
+    }
+}
+
+/// What became of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Finished, with its results.
+    Done(Vec<Item>),
+    /// Failed (diverged, invalid point, ...), with the message.
+    Failed(String),
+}
+
+const MAGIC: &[u8; 4] = b"NMJ1";
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn io_err(path: &Path, e: impl std::fmt::Display) -> ExploreError {
+    ExploreError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Encode a run's record body (`run | status | payload`).
+fn encode(run: u64, outcome: &Outcome) -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend_from_slice(&run.to_le_bytes());
+    match outcome {
+        Outcome::Done(items) => {
+            b.push(1);
+            b.extend_from_slice(&(items.len() as u32).to_le_bytes());
+            for it in items {
+                b.extend_from_slice(&(it.name.len() as u16).to_le_bytes());
+                b.extend_from_slice(it.name.as_bytes());
+                b.push(it.shape.len() as u8);
+                for &d in &it.shape {
+                    b.extend_from_slice(&(d as u64).to_le_bytes());
+                }
+                for &x in &it.data {
+                    b.extend_from_slice(&x.to_le_bytes());
+                }
+            }
+        }
+        Outcome::Failed(msg) => {
+            b.push(2);
+            b.extend_from_slice(&(msg.len() as u32).to_le_bytes());
+            b.extend_from_slice(msg.as_bytes());
+        }
+    }
+    b
+}
+
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Some(a)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+    fn u16(&mut self) -> Option<u16> {
+        self.take(2).map(|b| u16::from_le_bytes([b[0], b[1]]))
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_le_bytes)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        self.take(8)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_le_bytes)
+    }
+}
+
+fn decode(body: &[u8]) -> Option<(u64, Outcome)> {
+    let mut c = Cursor(body);
+    let run = c.u64()?;
+    let outcome = match c.u8()? {
+        1 => {
+            let n = c.u32()? as usize;
+            let mut items = Vec::with_capacity(n);
+            for _ in 0..n {
+                let len = c.u16()? as usize;
+                let name = String::from_utf8(c.take(len)?.to_vec()).ok()?;
+                let ndim = c.u8()? as usize;
+                let shape: Vec<usize> = (0..ndim)
+                    .map(|_| c.u64().map(|d| d as usize))
+                    .collect::<Option<_>>()?;
+                let count: usize = shape.iter().product();
+                let data = (0..count)
+                    .map(|_| c.u64().map(f64::from_bits))
+                    .collect::<Option<_>>()?;
+                items.push(Item { name, shape, data });
+            }
+            Outcome::Done(items)
+        }
+        2 => {
+            let len = c.u32()? as usize;
+            Outcome::Failed(String::from_utf8_lossy(c.take(len)?).into_owned())
+        }
+        _ => return None,
+    };
+    c.0.is_empty().then_some((run, outcome))
+}
+
+/// Appends records to a journal file.
+pub struct JournalWriter {
+    file: File,
+    path: PathBuf,
+}
+
+impl JournalWriter {
+    /// Start a new journal with `header` (replacing any file at `path`).
+    pub fn create(path: &Path, header: &str) -> Result<Self> {
+        let mut file = File::create(path).map_err(|e| io_err(path, e))?;
+        let mut b = MAGIC.to_vec();
+        b.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        b.extend_from_slice(header.as_bytes());
+        file.write_all(&b)
+            .and_then(|_| file.sync_data())
+            .map_err(|e| io_err(path, e))?;
+        Ok(JournalWriter {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Continue an existing journal whose complete records end at byte `valid_len`
+    /// (a cut-off record after it is discarded).
+    pub fn append(path: &Path, valid_len: u64) -> Result<Self> {
+        let file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| io_err(path, e))?;
+        file.set_len(valid_len).map_err(|e| io_err(path, e))?;
+        let mut w = JournalWriter {
+            file,
+            path: path.to_path_buf(),
+        };
+        use std::io::Seek;
+        w.file
+            .seek(std::io::SeekFrom::End(0))
+            .map_err(|e| io_err(path, e))?;
+        Ok(w)
+    }
+
+    /// Append one run's record and flush it to the operating system.
+    pub fn write(&mut self, run: u64, outcome: &Outcome) -> Result<()> {
+        let body = encode(run, outcome);
+        let mut rec = Vec::with_capacity(body.len() + 12);
+        rec.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        rec.extend_from_slice(&body);
+        rec.extend_from_slice(&fnv1a(&body).to_le_bytes());
+        self.file.write_all(&rec).map_err(|e| io_err(&self.path, e))
+    }
+
+    /// Force written records to disk.
+    pub fn sync(&mut self) -> Result<()> {
+        self.file.sync_data().map_err(|e| io_err(&self.path, e))
+    }
+}
+
+/// A journal read back: its header, complete records in file order, and the byte length
+/// they occupy.
+pub struct JournalContents {
+    /// The header text.
+    pub header: String,
+    /// `(run, outcome)` of every complete record.
+    pub records: Vec<(u64, Outcome)>,
+    /// Bytes up to the end of the last complete record.
+    pub valid_len: u64,
+}
+
+/// Read a journal, ignoring a record cut short at the end.
+pub fn read_journal(path: &Path) -> Result<JournalContents> {
+    let mut bytes = Vec::new();
+    BufReader::new(File::open(path).map_err(|e| io_err(path, e))?)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_err(path, e))?;
+    let mut c = Cursor(&bytes);
+    if c.take(4) != Some(MAGIC.as_slice()) {
+        return Err(io_err(path, "not a neuromass exploration journal"));
+    }
+    let hlen = c.u32().ok_or_else(|| io_err(path, "truncated header"))? as usize;
+    let header = String::from_utf8(
+        c.take(hlen)
+            .ok_or_else(|| io_err(path, "truncated header"))?
+            .to_vec(),
+    )
+    .map_err(|e| io_err(path, e))?;
+    let mut records = Vec::new();
+    let mut valid_len = (bytes.len() - c.0.len()) as u64;
+    loop {
+        let Some(len) = c.u32() else { break };
+        let Some(body) = c.take(len as usize) else {
+            break;
+        };
+        let Some(sum) = c.u64() else { break };
+        if sum != fnv1a(body) {
+            break;
+        }
+        let Some(rec) = decode(body) else { break };
+        records.push(rec);
+        valid_len = (bytes.len() - c.0.len()) as u64;
+    }
+    Ok(JournalContents {
+        header,
+        records,
+        valid_len,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_truncation() {
+        let dir = std::env::temp_dir().join(format!("nmj-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("j.bin");
+        let mut w = JournalWriter::create(&p, "{\"x\":1}").unwrap();
+        let a = Outcome::Done(vec![
+            Item::scalar("m", 1.5),
+            Item {
+                name: "v".into(),
+                shape: vec![2, 2],
+                data: vec![1.0, 2.0, 3.0, f64::NAN],
+            },
+        ]);
+        w.write(3, &a).unwrap();
+        w.write(1, &Outcome::Failed("diverged".into())).unwrap();
+        drop(w);
+        let full = std::fs::read(&p).unwrap();
+        let j = read_journal(&p).unwrap();
+        assert_eq!(j.header, "{\"x\":1}");
+        assert_eq!(j.records.len(), 2);
+        assert_eq!(j.records[1], (1, Outcome::Failed("diverged".into())));
+        assert_eq!(j.valid_len, full.len() as u64);
+        // Every truncation keeps exactly the complete records.
+        for cut in 0..15 {
+            std::fs::write(&p, &full[..cut]).unwrap();
+            assert!(read_journal(&p).is_err(), "a cut header is an error");
+        }
+        for cut in 15..full.len() {
+            std::fs::write(&p, &full[..cut]).unwrap();
+            let j = read_journal(&p).unwrap();
+            let first_end = 4 + 4 + 7 + 4 + encode(3, &a).len() + 8;
+            assert_eq!(
+                j.records.len(),
+                usize::from(cut >= first_end) + usize::from(cut == full.len())
+            );
+        }
+    }
+}

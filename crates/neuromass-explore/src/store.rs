@@ -1,0 +1,260 @@
+//! The exploration's HDF5 file, built from the journal, and its reader.
+//!
+//! Layout (readable with h5py / pandas, no neuromass needed):
+//!
+//! | path | content |
+//! |---|---|
+//! | `/params/<k>` | float64 `(runs,)`: values of the `k`-th explored path; its attribute `path` holds the path |
+//! | `/status` | int8 `(runs,)`: 0 not run (yet), 1 done, 2 failed |
+//! | `/message` | strings `(runs,)`: the failure message, empty otherwise |
+//! | `/seed` | uint64 `(runs,)`: each run's seed |
+//! | `/results/<name>` | float64 `(runs, …)`: one row per run, NaN where a run did not produce it; chunked per run, gzip + shuffle |
+//! | attributes of `/` | `paths` (JSON list), `space` (JSON), `base` (JSON description of the base model), `seed`, `hash`, `format` |
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use hdf5::types::VarLenUnicode;
+use ndarray::{ArrayD, IxDyn};
+
+use crate::error::{ExploreError, Result};
+use crate::journal::{Outcome, read_journal};
+
+fn h5(path: &Path) -> impl Fn(hdf5::Error) -> ExploreError + '_ {
+    move |e| ExploreError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// What the HDF5 file records about the exploration (also the journal's header).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Header {
+    /// Explored paths (column order).
+    pub paths: Vec<String>,
+    /// Values per run.
+    pub points: Vec<Vec<f64>>,
+    /// Seed per run.
+    pub seeds: Vec<u64>,
+    /// The space as JSON.
+    pub space: serde_json::Value,
+    /// The base model as JSON.
+    pub base: serde_json::Value,
+    /// Exploration seed.
+    pub seed: u64,
+    /// Hash of space, base model and seed: a resume must match it.
+    pub hash: String,
+}
+
+fn str_attr(g: &hdf5::Location, name: &str, value: &str, path: &Path) -> Result<()> {
+    let v: VarLenUnicode = value.parse().map_err(|e| ExploreError::Io {
+        path: path.display().to_string(),
+        message: format!("attribute {name}: {e}"),
+    })?;
+    g.new_attr::<VarLenUnicode>()
+        .shape(())
+        .create(name)
+        .map_err(h5(path))?
+        .write_scalar(&v)
+        .map_err(h5(path))
+}
+
+/// Write the HDF5 file for `header` and the journal's records to `out` (atomically: a
+/// temporary file renamed over `out`). Memory stays bounded by one run's results.
+pub fn build_hdf5(out: &Path, journal: &Path) -> Result<()> {
+    let contents = read_journal(journal)?;
+    let header: Header = serde_json::from_str(&contents.header).map_err(|e| ExploreError::Io {
+        path: journal.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let n = header.points.len();
+    let tmp = out.with_extension("h5.tmp");
+    {
+        let file = hdf5::File::create(&tmp).map_err(h5(&tmp))?;
+        let params = file.create_group("params").map_err(h5(&tmp))?;
+        for (k, p) in header.paths.iter().enumerate() {
+            let col: Vec<f64> = header.points.iter().map(|r| r[k]).collect();
+            let ds = params
+                .new_dataset_builder()
+                .with_data(&col)
+                .create(format!("{k}").as_str())
+                .map_err(h5(&tmp))?;
+            str_attr(&ds, "path", p, &tmp)?;
+        }
+        file.new_dataset_builder()
+            .with_data(&header.seeds)
+            .create("seed")
+            .map_err(h5(&tmp))?;
+        let mut status = vec![0i8; n];
+        let mut messages = vec![String::new(); n];
+        // Datasets are created at the first run that produces each name.
+        let results = file.create_group("results").map_err(h5(&tmp))?;
+        let mut shapes: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        // Later records of the same run (a resumed run) replace earlier ones.
+        let mut last: BTreeMap<u64, usize> = BTreeMap::new();
+        for (i, (run, _)) in contents.records.iter().enumerate() {
+            last.insert(*run, i);
+        }
+        for (&run, &i) in &last {
+            let run = run as usize;
+            if run >= n {
+                continue;
+            }
+            match &contents.records[i].1 {
+                Outcome::Failed(msg) => {
+                    status[run] = 2;
+                    messages[run] = msg.clone();
+                }
+                Outcome::Done(items) => {
+                    status[run] = 1;
+                    for it in items {
+                        let shape = shapes
+                            .entry(it.name.clone())
+                            .or_insert_with(|| it.shape.clone());
+                        if *shape != it.shape {
+                            return Err(ExploreError::Output(format!(
+                                "result `{}` has shape {:?} in run {run} but {:?} before",
+                                it.name, it.shape, shape
+                            )));
+                        }
+                        let ds = match results.dataset(&it.name) {
+                            Ok(ds) => ds,
+                            Err(_) => {
+                                let mut full = vec![n];
+                                full.extend(&it.shape);
+                                let mut chunk = vec![1];
+                                chunk.extend(&it.shape);
+                                let chunk: Vec<usize> = chunk.iter().map(|&c| c.max(1)).collect();
+                                results
+                                    .new_dataset::<f64>()
+                                    .shape(full)
+                                    .chunk(chunk)
+                                    .shuffle()
+                                    .deflate(4)
+                                    .fill_value(f64::NAN)
+                                    .create(it.name.as_str())
+                                    .map_err(h5(&tmp))?
+                            }
+                        };
+                        let mut shape = vec![1];
+                        shape.extend(&it.shape);
+                        let arr = ArrayD::from_shape_vec(IxDyn(&shape), it.data.clone()).map_err(
+                            |e| ExploreError::Output(format!("result `{}`: {e}", it.name)),
+                        )?;
+                        let sel: Vec<hdf5::SliceOrIndex> =
+                            std::iter::once(hdf5::SliceOrIndex::from(run..run + 1))
+                                .chain(it.shape.iter().map(|_| hdf5::SliceOrIndex::from(..)))
+                                .collect();
+                        ds.write_slice(&arr, hdf5::Hyperslab::from(sel))
+                            .map_err(h5(&tmp))?;
+                    }
+                }
+            }
+        }
+        file.new_dataset_builder()
+            .with_data(&status)
+            .create("status")
+            .map_err(h5(&tmp))?;
+        let msgs: Vec<VarLenUnicode> = messages
+            .iter()
+            .map(|m| m.parse().unwrap_or_default())
+            .collect();
+        file.new_dataset_builder()
+            .with_data(&msgs)
+            .create("message")
+            .map_err(h5(&tmp))?;
+        str_attr(
+            &file,
+            "paths",
+            &serde_json::to_string(&header.paths).unwrap_or_default(),
+            &tmp,
+        )?;
+        str_attr(&file, "space", &header.space.to_string(), &tmp)?;
+        str_attr(&file, "base", &header.base.to_string(), &tmp)?;
+        str_attr(&file, "hash", &header.hash, &tmp)?;
+        str_attr(&file, "format", "neuromass-exploration-1", &tmp)?;
+        file.new_attr::<u64>()
+            .shape(())
+            .create("seed")
+            .map_err(h5(&tmp))?
+            .write_scalar(&header.seed)
+            .map_err(h5(&tmp))?;
+        file.close().map_err(h5(&tmp))?;
+    }
+    std::fs::rename(&tmp, out).map_err(|e| ExploreError::Io {
+        path: out.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// An exploration's results, read back from its HDF5 file.
+#[derive(Debug, Clone)]
+pub struct ExplorationResults {
+    /// Explored paths.
+    pub paths: Vec<String>,
+    /// Parameter table: one row per run, columns as `paths`.
+    pub params: Vec<Vec<f64>>,
+    /// 0 not run, 1 done, 2 failed.
+    pub status: Vec<i8>,
+    /// Failure messages.
+    pub messages: Vec<String>,
+    /// Seeds.
+    pub seeds: Vec<u64>,
+    /// Result name → (shape per run, row-major data of all runs).
+    pub results: BTreeMap<String, (Vec<usize>, Vec<f64>)>,
+}
+
+impl ExplorationResults {
+    /// Read an exploration file.
+    pub fn open(path: &Path) -> Result<Self> {
+        let e = h5(path);
+        let file = hdf5::File::open(path).map_err(&e)?;
+        let paths_json: VarLenUnicode =
+            file.attr("paths").map_err(&e)?.read_scalar().map_err(&e)?;
+        let paths: Vec<String> =
+            serde_json::from_str(paths_json.as_str()).map_err(|err| ExploreError::Io {
+                path: path.display().to_string(),
+                message: err.to_string(),
+            })?;
+        let status: Vec<i8> = file.dataset("status").map_err(&e)?.read_raw().map_err(&e)?;
+        let n = status.len();
+        let mut params = vec![Vec::with_capacity(paths.len()); n];
+        for k in 0..paths.len() {
+            let col: Vec<f64> = file
+                .dataset(&format!("params/{k}"))
+                .map_err(&e)?
+                .read_raw()
+                .map_err(&e)?;
+            for (row, v) in params.iter_mut().zip(col) {
+                row.push(v);
+            }
+        }
+        let messages: Vec<VarLenUnicode> = file
+            .dataset("message")
+            .map_err(&e)?
+            .read_raw()
+            .map_err(&e)?;
+        let seeds: Vec<u64> = file.dataset("seed").map_err(&e)?.read_raw().map_err(&e)?;
+        let mut results = BTreeMap::new();
+        for ds in file.group("results").map_err(&e)?.datasets().map_err(&e)? {
+            let name = ds.name().rsplit('/').next().unwrap_or_default().to_string();
+            let shape = ds.shape()[1..].to_vec();
+            results.insert(name, (shape, ds.read_raw::<f64>().map_err(&e)?));
+        }
+        Ok(ExplorationResults {
+            paths,
+            params,
+            status,
+            messages: messages.iter().map(|m| m.as_str().to_string()).collect(),
+            seeds,
+            results,
+        })
+    }
+
+    /// The values of result `name` for run `run` (a row), if present.
+    pub fn row(&self, name: &str, run: usize) -> Option<&[f64]> {
+        let (shape, data) = self.results.get(name)?;
+        let width: usize = shape.iter().product();
+        data.get(run * width..(run + 1) * width)
+    }
+}
