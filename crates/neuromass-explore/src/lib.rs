@@ -230,6 +230,9 @@ impl Exploration {
                 JournalWriter::append(&journal, old.valid_len)?
             }
         };
+        // The output exists (and is readable) from the start; it is rebuilt atomically.
+        writer.sync()?;
+        store::build_hdf5(out, &journal)?;
         let todo: Vec<usize> = (0..total)
             .filter(|&i| !finished[i])
             .filter(|&i| self.shard.is_none_or(|(k, n)| i % n == k))
@@ -268,7 +271,7 @@ impl Exploration {
                 writer.write(run as u64, &outcome)?;
                 computed += 1;
                 failed += usize::from(matches!(outcome, Outcome::Failed(_)));
-                if last_snapshot.elapsed() > Duration::from_secs(5) {
+                if last_snapshot.elapsed() > Duration::from_secs(2) {
                     writer.sync()?;
                     store::build_hdf5(out, &journal)?;
                     last_snapshot = Instant::now();

@@ -29,6 +29,7 @@
 //! ```
 
 pub mod config;
+pub mod exploration;
 pub mod summary;
 
 pub use neuromass_core as core;

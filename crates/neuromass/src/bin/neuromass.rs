@@ -35,12 +35,54 @@ enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
     },
+    /// Run a parameter exploration described in TOML; results go to one HDF5 file.
+    Explore(ExploreArgs),
+}
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct ExploreArgs {
+    #[command(subcommand)]
+    command: Option<ExploreCommand>,
+    /// The exploration description (TOML).
+    spec: Option<PathBuf>,
+    /// Output HDF5 file (its journal is kept next to it as `<out>.journal`).
+    #[arg(long, short, default_value = "exploration.h5")]
+    out: PathBuf,
+    /// Worker threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Continue an interrupted exploration: only unfinished runs are computed.
+    #[arg(long, conflicts_with = "force")]
+    resume: bool,
+    /// Replace an existing output.
+    #[arg(long)]
+    force: bool,
+    /// Run only the K-th of N slices of the space, e.g. `--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// No progress line.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Subcommand)]
+enum ExploreCommand {
+    /// Merge shard outputs into one file identical to a single-process run.
+    Merge {
+        /// The shard outputs.
+        shards: Vec<PathBuf>,
+        /// The merged output.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run { model, out, set } => run(model, out, set),
+        Command::Explore(args) => explore(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -108,6 +150,55 @@ fn run(model: Option<PathBuf>, out: PathBuf, set: Vec<String>) -> Result<()> {
         "output:   {} ({} samples per variable)",
         out.display(),
         output.t.len()
+    );
+    Ok(())
+}
+
+fn explore(args: ExploreArgs) -> Result<()> {
+    use neuromass::exploration::{ConfigModel, ExploreConfig};
+    use neuromass::explore::{Exploration, Mode, merge};
+    if let Some(ExploreCommand::Merge { shards, out }) = args.command {
+        merge(&shards, &out)?;
+        println!("merged {} shard(s) into {}", shards.len(), out.display());
+        return Ok(());
+    }
+    let spec = args
+        .spec
+        .context("give the exploration description: neuromass explore <spec.toml>")?;
+    let (config, base) = ExploreConfig::from_file(&spec)?;
+    let mut exploration = Exploration::new(config.space.clone())
+        .seed(config.seed)
+        .threads(args.threads)
+        .quiet(args.quiet);
+    if let Some(shard) = &args.shard {
+        let (k, n) = shard
+            .split_once('/')
+            .and_then(|(k, n)| Some((k.trim().parse().ok()?, n.trim().parse().ok()?)))
+            .context("--shard must be K/N with 0 <= K < N, e.g. 3/16")?;
+        exploration = exploration.shard(k, n);
+    }
+    let mode = if args.resume {
+        Mode::Resume
+    } else if args.force {
+        Mode::Force
+    } else {
+        Mode::New
+    };
+    let model = ConfigModel {
+        base,
+        keep: config.keep.clone(),
+    };
+    let report = exploration.run(&model, &args.out, mode)?;
+    let secs = report.elapsed.as_secs_f64();
+    println!(
+        "{} of {} runs done ({} failed); {} computed now in {:.2} s ({:.1} runs/s); results: {}",
+        report.done,
+        report.total,
+        report.failed,
+        report.computed,
+        secs,
+        report.computed as f64 / secs.max(1e-9),
+        args.out.display()
     );
     Ok(())
 }

@@ -1,0 +1,226 @@
+//! `neuromass explore`: the TOML description of an exploration over a base model, and the
+//! model adapter that runs a [`RunConfig`] at each point.
+//!
+//! ```toml
+//! model = "model.toml"          # the base model (relative to this file)
+//! seed = 1                      # exploration seed (run i gets a seed from it and i)
+//!
+//! [space]
+//! kind = "grid"                 # grid | sequence | random | latin_hypercube
+//! # samples = 100               # random kinds
+//! [[space.axes]]
+//! path = "*EXC*.ext_exc_current"
+//! values = [2.0, 2.5, 3.0]      # or { start = 2.0, stop = 3.0, num = 5 } (scale = "logspace")
+//! [[space.axes]]
+//! path = "connectivity"         # global coupling: scales the connectivity matrix
+//! values = { start = 0.0, stop = 2.0, num = 5 }
+//!
+//! [keep]
+//! from_ms = 1000.0              # drop the transient
+//! variables = ["r_mean_EXC"]    # time series kept per run (sub-sampled by sampling_dt)
+//! sampling_dt = 10.0
+//! summaries = ["r_mean_EXC"]    # mean, std, min, max, dominant frequency and its power per node
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{ConfigError, RunConfig};
+use crate::summary::dominant_frequency;
+use neuromass_explore::{Item, Model, Space};
+
+/// An exploration description.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExploreConfig {
+    /// The base model file (relative to the exploration file), unless `base` is given.
+    #[serde(default)]
+    pub model: Option<PathBuf>,
+    /// The base model inline.
+    #[serde(default)]
+    pub base: Option<RunConfig>,
+    /// Exploration seed.
+    #[serde(default)]
+    pub seed: u64,
+    /// The parameter space.
+    pub space: Space,
+    /// What each run keeps.
+    #[serde(default)]
+    pub keep: KeepConfig,
+}
+
+/// What each run keeps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct KeepConfig {
+    /// Drop samples before this time (ms).
+    #[serde(default)]
+    pub from_ms: f64,
+    /// Variables whose time series are kept (`nodes × samples` per run).
+    #[serde(default)]
+    pub variables: Vec<String>,
+    /// Sampling interval of kept time series (ms; a multiple of the model's dt).
+    #[serde(default)]
+    pub sampling_dt: Option<f64>,
+    /// Variables summarised per node: `<var>_mean`, `_std`, `_min`, `_max`,
+    /// `_dominant_frequency` (Hz), `_dominant_power`.
+    #[serde(default)]
+    pub summaries: Vec<String>,
+}
+
+impl ExploreConfig {
+    /// Read an exploration file (and its base model file).
+    pub fn from_file(path: &Path) -> Result<(Self, RunConfig), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let config: ExploreConfig = toml::from_str(&text).map_err(|e| ConfigError::Toml {
+            path: Some(path.display().to_string()),
+            message: e.to_string(),
+        })?;
+        let base = match (&config.base, &config.model) {
+            (Some(b), None) => b.clone(),
+            (None, Some(m)) => {
+                RunConfig::from_file(&path.parent().unwrap_or(Path::new(".")).join(m))?
+            }
+            _ => {
+                return Err(ConfigError::Invalid(format!(
+                    "`{}`: give the base model either as `model = \"file.toml\"` or as a [base] table",
+                    path.display()
+                )));
+            }
+        };
+        Ok((config, base))
+    }
+}
+
+/// A [`RunConfig`] run at the points of an exploration, keeping what [`KeepConfig`] says.
+#[derive(Debug, Clone)]
+pub struct ConfigModel {
+    /// The base model.
+    pub base: RunConfig,
+    /// What to keep.
+    pub keep: KeepConfig,
+}
+
+impl ConfigModel {
+    /// The base model with the point's values applied and the run's seed.
+    fn at(&self, point: &[(String, f64)], seed: u64) -> Result<RunConfig, ConfigError> {
+        let mut c = self.base.clone();
+        c.seed = Some(seed);
+        for (path, v) in point {
+            match path.as_str() {
+                "connectivity" => {
+                    let net = c.network.as_mut().ok_or_else(|| {
+                        ConfigError::Invalid(
+                            "`connectivity` is explored but the model has no [network]".into(),
+                        )
+                    })?;
+                    for x in net.connectivity.iter_mut().flatten() {
+                        *x *= v;
+                    }
+                }
+                "signal_speed" => {
+                    let net = c
+                        .network
+                        .as_mut()
+                        .filter(|n| n.lengths.is_some())
+                        .ok_or_else(|| {
+                            ConfigError::Invalid(
+                                "`signal_speed` is explored but the model has no network `lengths`"
+                                    .into(),
+                            )
+                        })?;
+                    net.signal_speed = Some(*v);
+                }
+                "duration" | "dt" | "sampling_dt" => c.apply_override(&format!("{path}={v}"))?,
+                _ => c.overrides.push((path.clone(), *v)),
+            }
+        }
+        if let Some(s) = self.keep.sampling_dt {
+            c.sampling_dt = Some(s);
+        }
+        Ok(c)
+    }
+}
+
+impl Model for ConfigModel {
+    fn describe(&self) -> serde_json::Value {
+        serde_json::json!({ "model": self.base, "keep": self.keep })
+    }
+
+    fn check(&self, paths: &[String], first: &[f64]) -> Result<(), String> {
+        let point: Vec<(String, f64)> = paths.iter().cloned().zip(first.iter().copied()).collect();
+        let c = self.at(&point, 0).map_err(|e| e.to_string())?;
+        c.build().map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    fn run(&self, point: &[(String, f64)], seed: u64) -> Result<Vec<Item>, String> {
+        let mut c = self.at(point, seed).map_err(|e| e.to_string())?;
+        let (out, _) = c.run().map_err(|e| e.to_string())?;
+        let sample_ms = c.sampling_dt.unwrap_or(c.dt);
+        let first = out
+            .t
+            .iter()
+            .position(|&t| t >= self.keep.from_ms - 1e-9)
+            .unwrap_or(out.t.len());
+        let series = |var: &str| -> Vec<Vec<f64>> {
+            out.nodes
+                .iter()
+                .map(|n| {
+                    n.get(var).map_or_else(
+                        || vec![f64::NAN; out.t.len() - first],
+                        |s| s[first..].to_vec(),
+                    )
+                })
+                .collect()
+        };
+        let mut items = Vec::new();
+        for var in &self.keep.variables {
+            let rows = series(var);
+            let width = rows.first().map_or(0, Vec::len);
+            items.push(Item {
+                name: var.clone(),
+                shape: vec![rows.len(), width],
+                data: rows.concat(),
+            });
+        }
+        for var in &self.keep.summaries {
+            let rows = series(var);
+            let mut stats: [Vec<f64>; 6] = Default::default();
+            for r in &rows {
+                let n = r.len().max(1) as f64;
+                let mean = r.iter().sum::<f64>() / n;
+                let std = (r.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n).sqrt();
+                let (f, p) = dominant_frequency(r, sample_ms);
+                let values = [
+                    mean,
+                    std,
+                    r.iter().copied().fold(f64::INFINITY, f64::min),
+                    r.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    f,
+                    p,
+                ];
+                for (s, v) in stats.iter_mut().zip(values) {
+                    s.push(v);
+                }
+            }
+            for (suffix, data) in [
+                "mean",
+                "std",
+                "min",
+                "max",
+                "dominant_frequency",
+                "dominant_power",
+            ]
+            .iter()
+            .zip(stats)
+            {
+                items.push(Item::vector(format!("{var}_{suffix}"), data));
+            }
+        }
+        Ok(items)
+    }
+}
