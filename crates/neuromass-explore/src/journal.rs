@@ -247,8 +247,7 @@ pub fn read_journal(path: &Path) -> Result<JournalContents> {
     .map_err(|e| io_err(path, e))?;
     let mut records = Vec::new();
     let mut valid_len = (bytes.len() - c.0.len()) as u64;
-    loop {
-        let Some(len) = c.u32() else { break };
+    while let Some(len) = c.u32() {
         let Some(body) = c.take(len as usize) else {
             break;
         };

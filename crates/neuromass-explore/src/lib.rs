@@ -185,7 +185,7 @@ impl Exploration {
         let total = header.points.len();
         model
             .check(&header.paths, &header.points[0])
-            .map_err(|m| ExploreError::Space(m))?;
+            .map_err(ExploreError::Space)?;
         let journal = journal_path(out);
         let header_json =
             serde_json::to_string(&header).map_err(|e| ExploreError::Space(e.to_string()))?;
