@@ -229,3 +229,40 @@ fn bad_explorations_are_clear_errors() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn failed_runs_are_recorded_and_the_exploration_goes_on() {
+    let dir = scratch("failed");
+    let spec = dir.join("spec.toml");
+    std::fs::write(
+        &spec,
+        r#"
+[base]
+duration = 50.0
+dt = 0.1
+[[base.nodes]]
+model = "hopf"
+[space]
+[[space.axes]]
+path = "HopfNode_0.x_ext"
+values = [0.0, 1e6, 0.5]
+[keep]
+summaries = ["x"]
+"#,
+    )
+    .unwrap();
+    let out = dir.join("out.h5");
+    let o = explore(&spec, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("3 of 3 runs done (1 failed)"));
+    let r = ExplorationResults::open(&out).unwrap();
+    assert_eq!(r.status, vec![1, 2, 1]);
+    assert!(
+        r.messages[1].contains("diverged") && r.messages[1].contains("node 0"),
+        "{}",
+        r.messages[1]
+    );
+    assert!(r.messages[0].is_empty());
+    assert!(r.row("x_mean", 1).unwrap()[0].is_nan());
+    assert!(r.row("x_mean", 2).unwrap()[0].is_finite());
+}

@@ -243,6 +243,18 @@ impl Exploration {
             .build()
             .map_err(|e| ExploreError::Space(format!("thread pool: {e}")))?;
         let show = !self.quiet && std::io::stderr().is_terminal();
+        let bar = if show {
+            let bar = indicatif::ProgressBar::new(todo.len() as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} runs {msg} [{elapsed_precise}, {per_sec}, ETA {eta}]",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
         let (tx, rx) = sync_channel::<(usize, Outcome)>(2 * pool.current_num_threads().max(1));
         let mut computed = 0;
         let mut last_snapshot = Instant::now();
@@ -276,23 +288,15 @@ impl Exploration {
                     store::build_hdf5(out, &journal)?;
                     last_snapshot = Instant::now();
                 }
-                if show {
-                    let rate = computed as f64 / started.elapsed().as_secs_f64();
-                    let left = todo.len() - computed;
-                    eprint!(
-                        "\r{} / {} runs done ({failed} failed), {rate:.1} runs/s, ETA {:.0} s   ",
-                        already + computed,
-                        total,
-                        left as f64 / rate.max(1e-9)
-                    );
+                bar.inc(1);
+                if failed > 0 {
+                    bar.set_message(format!("({failed} failed)"));
                 }
             }
             Ok(())
         });
+        bar.finish_and_clear();
         result?;
-        if show {
-            eprintln!();
-        }
         writer.sync()?;
         store::build_hdf5(out, &journal)?;
         Ok(Report {
