@@ -217,8 +217,94 @@ impl JournalWriter {
     }
 }
 
-/// A journal read back: its header, complete records in file order, and the byte length
-/// they occupy.
+/// Where each complete record of a journal lies, found by one streaming pass (memory:
+/// one entry per record, never the results themselves).
+pub struct JournalIndex {
+    /// The header text.
+    pub header: String,
+    /// `(run, byte offset of the body, body length, status)` per complete record, in file
+    /// order; status 1 = done, 2 = failed.
+    pub entries: Vec<(u64, u64, u32, u8)>,
+    /// Bytes up to the end of the last complete record.
+    pub valid_len: u64,
+}
+
+fn read_exact_or_none(r: &mut impl Read, buf: &mut [u8]) -> Option<()> {
+    r.read_exact(buf).ok()
+}
+
+/// Index a journal, ignoring a record cut short at the end.
+pub fn scan_journal(path: &Path) -> Result<JournalIndex> {
+    let mut r = BufReader::new(File::open(path).map_err(|e| io_err(path, e))?);
+    let mut word = [0u8; 4];
+    if read_exact_or_none(&mut r, &mut word).is_none() || &word != MAGIC {
+        return Err(io_err(path, "not a neuromass exploration journal"));
+    }
+    read_exact_or_none(&mut r, &mut word).ok_or_else(|| io_err(path, "truncated header"))?;
+    let mut header = vec![0u8; u32::from_le_bytes(word) as usize];
+    read_exact_or_none(&mut r, &mut header).ok_or_else(|| io_err(path, "truncated header"))?;
+    let header = String::from_utf8(header).map_err(|e| io_err(path, e))?;
+    let mut offset = 8 + header.len() as u64;
+    let mut entries = Vec::new();
+    let mut body = Vec::new();
+    let mut sum = [0u8; 8];
+    loop {
+        if read_exact_or_none(&mut r, &mut word).is_none() {
+            break;
+        }
+        let len = u32::from_le_bytes(word);
+        body.resize(len as usize, 0);
+        if read_exact_or_none(&mut r, &mut body).is_none()
+            || read_exact_or_none(&mut r, &mut sum).is_none()
+        {
+            break;
+        }
+        if u64::from_le_bytes(sum) != fnv1a(&body) || body.len() < 9 {
+            break;
+        }
+        let run = u64::from_le_bytes(body[..8].try_into().unwrap_or_default());
+        entries.push((run, offset + 4, len, body[8]));
+        offset += 4 + u64::from(len) + 8;
+    }
+    Ok(JournalIndex {
+        header,
+        entries,
+        valid_len: offset,
+    })
+}
+
+/// Reads record bodies of a journal by their index entries.
+pub struct RecordReader {
+    file: File,
+    path: PathBuf,
+    buf: Vec<u8>,
+}
+
+impl RecordReader {
+    /// Open a journal for random access.
+    pub fn open(path: &Path) -> Result<Self> {
+        Ok(RecordReader {
+            file: File::open(path).map_err(|e| io_err(path, e))?,
+            path: path.to_path_buf(),
+            buf: Vec::new(),
+        })
+    }
+
+    /// The record at `offset` (of length `len`), decoded.
+    pub fn read(&mut self, offset: u64, len: u32) -> Result<(u64, Outcome)> {
+        use std::io::{Seek, SeekFrom};
+        self.buf.resize(len as usize, 0);
+        self.file
+            .seek(SeekFrom::Start(offset))
+            .and_then(|_| self.file.read_exact(&mut self.buf))
+            .map_err(|e| io_err(&self.path, e))?;
+        decode(&self.buf)
+            .ok_or_else(|| io_err(&self.path, format!("corrupt record at byte {offset}")))
+    }
+}
+
+/// A journal read back whole: its header, complete records in file order, and the byte
+/// length they occupy (for tests and small journals; [`scan_journal`] streams).
 pub struct JournalContents {
     /// The header text.
     pub header: String,
@@ -228,41 +314,19 @@ pub struct JournalContents {
     pub valid_len: u64,
 }
 
-/// Read a journal, ignoring a record cut short at the end.
+/// Read a whole journal, ignoring a record cut short at the end.
 pub fn read_journal(path: &Path) -> Result<JournalContents> {
-    let mut bytes = Vec::new();
-    BufReader::new(File::open(path).map_err(|e| io_err(path, e))?)
-        .read_to_end(&mut bytes)
-        .map_err(|e| io_err(path, e))?;
-    let mut c = Cursor(&bytes);
-    if c.take(4) != Some(MAGIC.as_slice()) {
-        return Err(io_err(path, "not a neuromass exploration journal"));
-    }
-    let hlen = c.u32().ok_or_else(|| io_err(path, "truncated header"))? as usize;
-    let header = String::from_utf8(
-        c.take(hlen)
-            .ok_or_else(|| io_err(path, "truncated header"))?
-            .to_vec(),
-    )
-    .map_err(|e| io_err(path, e))?;
-    let mut records = Vec::new();
-    let mut valid_len = (bytes.len() - c.0.len()) as u64;
-    while let Some(len) = c.u32() {
-        let Some(body) = c.take(len as usize) else {
-            break;
-        };
-        let Some(sum) = c.u64() else { break };
-        if sum != fnv1a(body) {
-            break;
-        }
-        let Some(rec) = decode(body) else { break };
-        records.push(rec);
-        valid_len = (bytes.len() - c.0.len()) as u64;
-    }
+    let index = scan_journal(path)?;
+    let mut reader = RecordReader::open(path)?;
+    let records = index
+        .entries
+        .iter()
+        .map(|&(_, off, len, _)| reader.read(off, len))
+        .collect::<Result<_>>()?;
     Ok(JournalContents {
-        header,
+        header: index.header,
         records,
-        valid_len,
+        valid_len: index.valid_len,
     })
 }
 

@@ -48,7 +48,7 @@ pub use journal::{Item, Outcome};
 pub use space::{Axis, Space, SpaceKind, Values};
 pub use store::{ExplorationResults, Header};
 
-use journal::{JournalWriter, read_journal};
+use journal::{JournalWriter, RecordReader, scan_journal};
 use neuromass_stimulus::random::stream_key;
 
 /// Something an exploration can run at a point of a parameter space.
@@ -210,7 +210,7 @@ impl Exploration {
                         journal.display()
                     )));
                 }
-                let old = read_journal(&journal)?;
+                let old = scan_journal(&journal)?;
                 let old_header: Header = serde_json::from_str(&old.header)
                     .map_err(|e| ExploreError::Output(e.to_string()))?;
                 if old_header.hash != header.hash {
@@ -221,10 +221,12 @@ impl Exploration {
                         header.hash
                     )));
                 }
-                for (run, outcome) in &old.records {
-                    if let Some(f) = finished.get_mut(*run as usize) {
+                for &(run, _, _, status) in &old.entries {
+                    if let Some(f) = finished.get_mut(run as usize)
+                        && !*f
+                    {
                         *f = true;
-                        failed += usize::from(matches!(outcome, Outcome::Failed(_)));
+                        failed += usize::from(status == 2);
                     }
                 }
                 JournalWriter::append(&journal, old.valid_len)?
@@ -313,13 +315,14 @@ impl Exploration {
 pub fn merge(shards: &[PathBuf], out: &Path) -> Result<()> {
     let mut header: Option<String> = None;
     let journal = journal_path(out);
-    let mut records = Vec::new();
+    let mut indexes = Vec::new();
     for s in shards {
-        let contents = read_journal(&journal_path(s))?;
-        let h: Header = serde_json::from_str(&contents.header)
-            .map_err(|e| ExploreError::Output(e.to_string()))?;
+        let path = journal_path(s);
+        let index = scan_journal(&path)?;
+        let h: Header =
+            serde_json::from_str(&index.header).map_err(|e| ExploreError::Output(e.to_string()))?;
         match &header {
-            None => header = Some(contents.header.clone()),
+            None => header = Some(index.header.clone()),
             Some(first) => {
                 let f: Header =
                     serde_json::from_str(first).map_err(|e| ExploreError::Output(e.to_string()))?;
@@ -333,13 +336,28 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<()> {
                 }
             }
         }
-        records.extend(contents.records);
+        indexes.push((path, index));
     }
     let header = header.ok_or_else(|| ExploreError::Output("no shard files given".into()))?;
-    records.sort_by_key(|(run, _)| *run);
+    // Records are copied one at a time, in run order.
+    let mut order: Vec<(u64, usize, u64, u32)> = Vec::new();
+    for (k, (_, index)) in indexes.iter().enumerate() {
+        order.extend(
+            index
+                .entries
+                .iter()
+                .map(|&(run, off, len, _)| (run, k, off, len)),
+        );
+    }
+    order.sort_by_key(|&(run, k, off, _)| (run, k, off));
+    let mut readers: Vec<RecordReader> = indexes
+        .iter()
+        .map(|(p, _)| RecordReader::open(p))
+        .collect::<Result<_>>()?;
     let mut w = JournalWriter::create(&journal, &header)?;
-    for (run, outcome) in &records {
-        w.write(*run, outcome)?;
+    for (_, k, off, len) in order {
+        let (run, outcome) = readers[k].read(off, len)?;
+        w.write(run, &outcome)?;
     }
     w.sync()?;
     store::build_hdf5(out, &journal)

@@ -18,7 +18,7 @@ use hdf5::types::VarLenUnicode;
 use ndarray::{ArrayD, IxDyn};
 
 use crate::error::{ExploreError, Result};
-use crate::journal::{Outcome, read_journal};
+use crate::journal::{Outcome, RecordReader, scan_journal};
 
 fn h5(path: &Path) -> impl Fn(hdf5::Error) -> ExploreError + '_ {
     move |e| ExploreError::Io {
@@ -62,8 +62,9 @@ fn str_attr(g: &hdf5::Location, name: &str, value: &str, path: &Path) -> Result<
 /// Write the HDF5 file for `header` and the journal's records to `out` (atomically: a
 /// temporary file renamed over `out`). Memory stays bounded by one run's results.
 pub fn build_hdf5(out: &Path, journal: &Path) -> Result<()> {
-    let contents = read_journal(journal)?;
-    let header: Header = serde_json::from_str(&contents.header).map_err(|e| ExploreError::Io {
+    let index = scan_journal(journal)?;
+    let mut reader = RecordReader::open(journal)?;
+    let header: Header = serde_json::from_str(&index.header).map_err(|e| ExploreError::Io {
         path: journal.display().to_string(),
         message: e.to_string(),
     })?;
@@ -90,17 +91,19 @@ pub fn build_hdf5(out: &Path, journal: &Path) -> Result<()> {
         // Datasets are created at the first run that produces each name.
         let results = file.create_group("results").map_err(h5(&tmp))?;
         let mut shapes: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        // Later records of the same run (a resumed run) replace earlier ones.
-        let mut last: BTreeMap<u64, usize> = BTreeMap::new();
-        for (i, (run, _)) in contents.records.iter().enumerate() {
-            last.insert(*run, i);
+        // Later records of the same run replace earlier ones; rows are written in run
+        // order, one record in memory at a time.
+        let mut last: BTreeMap<u64, (u64, u32)> = BTreeMap::new();
+        for &(run, offset, len, _) in &index.entries {
+            last.insert(run, (offset, len));
         }
-        for (&run, &i) in &last {
+        for (&run, &(offset, len)) in &last {
             let run = run as usize;
             if run >= n {
                 continue;
             }
-            match &contents.records[i].1 {
+            let (_, outcome) = reader.read(offset, len)?;
+            match &outcome {
                 Outcome::Failed(msg) => {
                     status[run] = 2;
                     messages[run] = msg.clone();

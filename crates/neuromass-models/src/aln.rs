@@ -138,14 +138,15 @@ impl TransferTable {
             (n - 1, n - 1, 0.0)
         } else {
             let pos = (x - first) / step;
-            let lower = pos.floor();
-            let i = (lower as usize).min(n - 1);
-            (i, (i + 1).min(n - 1), pos - lower)
+            // pos >= 0 here, so truncation is the floor (and avoids a libm call).
+            let lower = pos as usize;
+            let i = lower.min(n - 1);
+            (i, (i + 1).min(n - 1), pos - lower as f64)
         }
     }
 
     /// `(r_ss, V_mean_ss, tau_mu_exp)` at `(mu, sigma)`; NaN if either is not finite.
-    #[inline]
+    #[inline(always)]
     pub fn lookup(&self, mu: f64, sigma: f64) -> [f64; 3] {
         if !(mu.is_finite() && sigma.is_finite()) {
             return [f64::NAN; 3];
