@@ -8,7 +8,7 @@
 //! | `/status` | int8 `(runs,)`: 0 not run (yet), 1 done, 2 failed |
 //! | `/message` | strings `(runs,)`: the failure message, empty otherwise |
 //! | `/seed` | uint64 `(runs,)`: each run's seed |
-//! | `/results/<name>` | float64 `(runs, …)`: one row per run, NaN where a run did not produce it; chunked per run, gzip + shuffle |
+//! | `/results/<name>` | float64 `(runs, …)`: one row per run, NaN where a run did not produce it; chunked (~64 KiB), gzip + shuffle |
 //! | attributes of `/` | `paths` (JSON list), `space` (JSON), `base` (JSON description of the base model), `seed`, `hash`, `format` |
 
 use std::collections::BTreeMap;
@@ -91,6 +91,7 @@ pub fn build_hdf5(out: &Path, journal: &Path) -> Result<()> {
         // Datasets are created at the first run that produces each name.
         let results = file.create_group("results").map_err(h5(&tmp))?;
         let mut shapes: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut pending: BTreeMap<String, Block> = BTreeMap::new();
         // Later records of the same run replace earlier ones; rows are written in run
         // order, one record in memory at a time.
         let mut last: BTreeMap<u64, (u64, u32)> = BTreeMap::new();
@@ -120,39 +121,18 @@ pub fn build_hdf5(out: &Path, journal: &Path) -> Result<()> {
                                 it.name, it.shape, shape
                             )));
                         }
-                        let ds = match results.dataset(&it.name) {
-                            Ok(ds) => ds,
-                            Err(_) => {
-                                let mut full = vec![n];
-                                full.extend(&it.shape);
-                                let mut chunk = vec![1];
-                                chunk.extend(&it.shape);
-                                let chunk: Vec<usize> = chunk.iter().map(|&c| c.max(1)).collect();
-                                results
-                                    .new_dataset::<f64>()
-                                    .shape(full)
-                                    .chunk(chunk)
-                                    .shuffle()
-                                    .deflate(4)
-                                    .fill_value(f64::NAN)
-                                    .create(it.name.as_str())
-                                    .map_err(h5(&tmp))?
-                            }
-                        };
-                        let mut shape = vec![1];
-                        shape.extend(&it.shape);
-                        let arr = ArrayD::from_shape_vec(IxDyn(&shape), it.data.clone()).map_err(
-                            |e| ExploreError::Output(format!("result `{}`: {e}", it.name)),
-                        )?;
-                        let sel: Vec<hdf5::SliceOrIndex> =
-                            std::iter::once(hdf5::SliceOrIndex::from(run..run + 1))
-                                .chain(it.shape.iter().map(|_| hdf5::SliceOrIndex::from(..)))
-                                .collect();
-                        ds.write_slice(&arr, hdf5::Hyperslab::from(sel))
-                            .map_err(h5(&tmp))?;
+                        if !pending.contains_key(&it.name) {
+                            let block = Block::create(&results, &it.name, &it.shape, n, &tmp)?;
+                            pending.insert(it.name.clone(), block);
+                        }
+                        let block = pending.get_mut(&it.name).expect("inserted above");
+                        block.put(run, &it.data, &tmp)?;
                     }
                 }
             }
+        }
+        for block in pending.values_mut() {
+            block.flush(&tmp)?;
         }
         file.new_dataset_builder()
             .with_data(&status)
@@ -188,6 +168,93 @@ pub fn build_hdf5(out: &Path, journal: &Path) -> Result<()> {
         path: out.display().to_string(),
         message: e.to_string(),
     })
+}
+
+/// One result dataset being filled in run order, a block of rows (one HDF5 chunk, about
+/// 64 KiB) at a time, so each chunk is compressed once.
+struct Block {
+    ds: hdf5::Dataset,
+    shape: Vec<usize>,
+    width: usize,
+    rows: usize,
+    n: usize,
+    start: usize,
+    buf: Vec<f64>,
+    dirty: bool,
+}
+
+impl Block {
+    fn create(
+        group: &hdf5::Group,
+        name: &str,
+        shape: &[usize],
+        n: usize,
+        path: &Path,
+    ) -> Result<Self> {
+        let width = shape.iter().product::<usize>().max(1);
+        let rows = (8192 / width).clamp(1, n.max(1));
+        let mut full = vec![n];
+        full.extend(shape);
+        let chunk: Vec<usize> = std::iter::once(rows)
+            .chain(shape.iter().map(|&d| d.max(1)))
+            .collect();
+        let ds = group
+            .new_dataset::<f64>()
+            .shape(full)
+            .chunk(chunk)
+            .shuffle()
+            .deflate(4)
+            .fill_value(f64::NAN)
+            .create(name)
+            .map_err(h5(path))?;
+        Ok(Block {
+            ds,
+            shape: shape.to_vec(),
+            width,
+            rows,
+            n,
+            start: 0,
+            buf: vec![f64::NAN; rows * width],
+            dirty: false,
+        })
+    }
+
+    /// Put run `run`'s row (runs arrive in increasing order).
+    fn put(&mut self, run: usize, data: &[f64], path: &Path) -> Result<()> {
+        let start = run / self.rows * self.rows;
+        if start != self.start {
+            self.flush(path)?;
+            self.start = start;
+        }
+        let at = (run - start) * self.width;
+        self.buf[at..at + data.len()].copy_from_slice(data);
+        self.dirty = true;
+        Ok(())
+    }
+
+    fn flush(&mut self, path: &Path) -> Result<()> {
+        if !self.dirty {
+            return Ok(());
+        }
+        let end = (self.start + self.rows).min(self.n);
+        let mut shape = vec![end - self.start];
+        shape.extend(&self.shape);
+        let arr = ArrayD::from_shape_vec(
+            IxDyn(&shape),
+            self.buf[..(end - self.start) * self.width].to_vec(),
+        )
+        .map_err(|e| ExploreError::Output(format!("result block: {e}")))?;
+        let sel: Vec<hdf5::SliceOrIndex> =
+            std::iter::once(hdf5::SliceOrIndex::from(self.start..end))
+                .chain(self.shape.iter().map(|_| hdf5::SliceOrIndex::from(..)))
+                .collect();
+        self.ds
+            .write_slice(&arr, hdf5::Hyperslab::from(sel))
+            .map_err(h5(path))?;
+        self.buf.fill(f64::NAN);
+        self.dirty = false;
+        Ok(())
+    }
 }
 
 /// An exploration's results, read back from its HDF5 file.
