@@ -266,3 +266,70 @@ summaries = ["x"]
     assert!(r.row("x_mean", 1).unwrap()[0].is_nan());
     assert!(r.row("x_mean", 2).unwrap()[0].is_finite());
 }
+
+#[test]
+fn stimulus_parameters_and_signal_speed_are_axes() {
+    let dir = scratch("stim");
+    let spec = dir.join("spec.toml");
+    std::fs::write(
+        &spec,
+        r#"
+[base]
+duration = 60.0
+dt = 0.1
+[[base.nodes]]
+model = "wc"
+count = 2
+initial_state = { q_mean_EXC = 0.01, q_mean_INH = 0.01 }   # the same in every run
+[base.network]
+connectivity = [[0.0, 1.0], [1.0, 0.0]]
+lengths = [[0.0, 50.0], [50.0, 0.0]]
+signal_speed = 10.0
+[[base.inputs]]
+nodes = [0]
+mass = "EXC"
+input = "ext_drive"
+stimulus = { type = "sum", of = [{ type = "zero" }, { type = "step", step_size = 0.0, start = 10.0 }] }
+[space]
+kind = "sequence"
+[[space.axes]]
+path = "inputs[0].stimulus.of[1].step_size"
+values = [0.0, 1.5, 1.5]
+[[space.axes]]
+path = "signal_speed"
+values = [10.0, 10.0, 2.0]
+[keep]
+variables = ["q_mean_EXC"]
+"#,
+    )
+    .unwrap();
+    let out = dir.join("out.h5");
+    let o = explore(&spec, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = ExplorationResults::open(&out).unwrap();
+    assert_eq!(r.status, vec![1, 1, 1]);
+    let node = |run: usize, node: usize| {
+        r.row("q_mean_EXC", run).unwrap()[node * 600..(node + 1) * 600].to_vec()
+    };
+    // The step amplitude reaches node 0; the signal speed changes when node 1 feels it.
+    assert_ne!(node(0, 0), node(1, 0));
+    // Identical until the first delayed signal arrives (50 mm at 10 m/s = 5 ms).
+    assert_eq!(node(1, 0)[..50], node(2, 0)[..50]);
+    assert_ne!(node(1, 1), node(2, 1));
+    let err = {
+        let bad = dir.join("bad.toml");
+        std::fs::write(
+            &bad,
+            std::fs::read_to_string(&spec)
+                .unwrap()
+                .replace("of[1].step_size", "of[2].step_size"),
+        )
+        .unwrap();
+        let o = explore(&bad, &dir.join("bad.h5"), &[]);
+        String::from_utf8_lossy(&o.stderr).to_string()
+    };
+    assert!(
+        err.contains("of[2].step_size") && err.contains("out of range"),
+        "{err}"
+    );
+}

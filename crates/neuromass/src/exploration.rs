@@ -14,6 +14,8 @@
 //! [[space.axes]]
 //! path = "connectivity"         # global coupling: scales the connectivity matrix
 //! values = { start = 0.0, stop = 2.0, num = 5 }
+//! # other axes: "signal_speed" (with fibre lengths), "duration", "dt", and stimulus
+//! # parameters of the base model's [[inputs]], e.g. "inputs[0].stimulus.of[1].amplitude"
 //!
 //! [keep]
 //! from_ms = 1000.0              # drop the transient
@@ -136,6 +138,7 @@ impl ConfigModel {
                     net.signal_speed = Some(*v);
                 }
                 "duration" | "dt" | "sampling_dt" => c.apply_override(&format!("{path}={v}"))?,
+                p if p.starts_with("inputs[") => set_in_description(&mut c, p, *v)?,
                 _ => c.overrides.push((path.clone(), *v)),
             }
         }
@@ -144,6 +147,38 @@ impl ConfigModel {
         }
         Ok(c)
     }
+}
+
+/// Set a numeric field of the description by a path such as
+/// `inputs[0].stimulus.of[1].amplitude` (stimulus parameters of `[[inputs]]`).
+fn set_in_description(c: &mut RunConfig, path: &str, value: f64) -> Result<(), ConfigError> {
+    let bad = |why: &str| ConfigError::Invalid(format!("explored path `{path}`: {why}"));
+    let mut json = serde_json::to_value(&*c).map_err(|e| bad(&e.to_string()))?;
+    let mut node = &mut json;
+    for part in path.split('.') {
+        let (name, indices) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        node = node
+            .get_mut(name)
+            .ok_or_else(|| bad(&format!("no field `{name}`")))?;
+        for idx in indices.split('[').filter(|x| !x.is_empty()) {
+            let k: usize = idx
+                .trim_end_matches(']')
+                .parse()
+                .map_err(|_| bad(&format!("bad index `[{idx}`")))?;
+            node = node
+                .get_mut(k)
+                .ok_or_else(|| bad(&format!("index {k} out of range")))?;
+        }
+    }
+    if !node.is_number() {
+        return Err(bad("not a number in the description"));
+    }
+    *node = serde_json::json!(value);
+    *c = serde_json::from_value(json).map_err(|e| bad(&e.to_string()))?;
+    Ok(())
 }
 
 impl Model for ConfigModel {
