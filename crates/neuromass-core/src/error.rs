@@ -111,5 +111,5 @@ fn did_you_mean(suggestions: &[String]) -> String {
     }
 }
 
-/// Result alias for [`Error`].
+/// Result alias for [`Error`](enum@Error).
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -12,7 +12,7 @@ use crate::rng::SplitMix64;
 
 /// One node-local coupling term: input `input` of mass `target` receives
 /// `sum_j w(C[target, j]) * out_j(t - D[target, j])` over the source masses `j`, where
-/// `out_j` is mass `j`'s [local output](NeuralMass::local_output) and `C`, `D` are the
+/// `out_j` is mass `j`'s [local output](crate::NeuralMass::local_output) and `C`, `D` are the
 /// node's local connectivity and delays.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocalCoupling {
@@ -581,7 +581,7 @@ pub enum ParamRef {
     Mass {
         /// Mass index in the node.
         mass: usize,
-        /// Parameter index in the mass's [`Parameters::specs`].
+        /// Parameter index in the mass's [`Parameters::specs`](crate::Parameters::specs).
         index: usize,
     },
     /// A field of the noise on external channel `channel` of mass `mass`.
