@@ -429,3 +429,81 @@ fn bad_stimuli_are_named() {
         &["input_0.sigma", ">= 0"],
     );
 }
+
+/// BOLD integrated inside the run equals BOLD computed afterwards from the full-rate
+/// trajectory, and the FC fit against the embedded gw data is reported.
+#[test]
+fn bold_inside_the_run_and_fc_fit() {
+    use neuromass::config::RunConfig;
+    use neuromass::fit::bold::bold_from_rates;
+    let toml = r#"
+duration = 12000.0
+dt = 0.1
+seed = 9
+record = ["q_mean_EXC"]
+[[nodes]]
+model = "wc"
+count = 3
+params = { "EXC.ext_drive" = 0.8, "*input_0.sigma" = 0.05 }
+[network]
+connectivity = [[0.0, 0.3, 0.1], [0.3, 0.0, 0.2], [0.1, 0.2, 0.0]]
+[bold]
+variable = "q_mean_EXC"
+scale = 100.0
+"#;
+    let mut config = RunConfig::from_toml(toml).unwrap();
+    let a = config.run_all().unwrap();
+    let (t, bold) = a.bold.expect("BOLD was asked for");
+    assert_eq!(t.len(), 6);
+    let rates: Vec<Vec<f64>> = a
+        .output
+        .nodes
+        .iter()
+        .map(|n| {
+            n.get("q_mean_EXC")
+                .unwrap()
+                .iter()
+                .map(|x| x * 100.0)
+                .collect()
+        })
+        .collect();
+    let (t2, offline) = bold_from_rates(&rates, 0.1).unwrap();
+    assert_eq!(t.len(), t2.len());
+    assert_eq!(bold, offline, "monitor and offline BOLD agree bit for bit");
+
+    // On the embedded 80-region connectome, with the fit reported and stored.
+    let gw = "duration = 20000.0\ndt = 0.1\nseed = 1\nsampling_dt = 100.0\nrecord = [\"q_mean_EXC\"]\n\
+              [[nodes]]\nmodel = \"wc\"\ncount = 80\nparams = { \"EXC.ext_drive\" = 0.75, \"*input_0.sigma\" = 0.02 }\n\
+              [network]\ndataset = \"gw\"\ncoupling = 2.0\n\
+              [bold]\nvariable = \"q_mean_EXC\"\nscale = 100.0\nfit = \"gw\"\n";
+    let (o, out) = run_toml("gw-bold", gw, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        report.contains("BOLD FC fit: mean r =") && report.contains("over 5 subjects"),
+        "{report}"
+    );
+    let f = hdf5::File::open(&out).unwrap();
+    assert_eq!(f.dataset("bold/bold").unwrap().shape(), vec![80, 10]);
+
+    fails_with(
+        "gw-size",
+        &gw.replace("count = 80", "count = 3"),
+        &["network.connectivity", "3x3", "80"],
+    );
+    fails_with(
+        "gw-short",
+        &gw.replace("duration = 20000.0", "duration = 12000.0"),
+        &["BOLD", "run longer"],
+    );
+    fails_with(
+        "gw-name",
+        &gw.replace("dataset = \"gw\"", "dataset = \"hcp\""),
+        &["unknown dataset `hcp`", "gw"],
+    );
+    fails_with(
+        "bold-var",
+        &toml.replace("variable = \"q_mean_EXC\"", "variable = \"r_mean_EXC\""),
+        &["r_mean_EXC", "q_mean_EXC"],
+    );
+}

