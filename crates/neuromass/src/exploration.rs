@@ -128,10 +128,10 @@ impl ConfigModel {
                     let net = c
                         .network
                         .as_mut()
-                        .filter(|n| n.lengths.is_some())
+                        .filter(|n| n.lengths.is_some() || n.dataset.is_some())
                         .ok_or_else(|| {
                             ConfigError::Invalid(
-                                "`signal_speed` is explored but the model has no network `lengths`"
+                                "`signal_speed` is explored but the model has no network `lengths` (or `dataset`)"
                                     .into(),
                             )
                         })?;
@@ -194,7 +194,8 @@ impl Model for ConfigModel {
 
     fn run(&self, point: &[(String, f64)], seed: u64) -> Result<Vec<Item>, String> {
         let mut c = self.at(point, seed).map_err(|e| e.to_string())?;
-        let (out, _) = c.run().map_err(|e| e.to_string())?;
+        let artifacts = c.run_all().map_err(|e| e.to_string())?;
+        let out = &artifacts.output;
         let sample_ms = c.sampling_dt.unwrap_or(c.dt);
         let first = out
             .t
@@ -213,6 +214,14 @@ impl Model for ConfigModel {
                 .collect()
         };
         let mut items = Vec::new();
+        // A base model with `[bold] fit = ...` scores every run against the empirical FCs.
+        if let Some(fit) = &artifacts.fc_fit {
+            items.push(Item::scalar(
+                "fc_fit_mean",
+                fit.iter().sum::<f64>() / fit.len().max(1) as f64,
+            ));
+            items.push(Item::vector("fc_fit", fit.clone()));
+        }
         for var in &self.keep.variables {
             let rows = series(var);
             let width = rows.first().map_or(0, Vec::len);

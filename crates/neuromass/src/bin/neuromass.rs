@@ -214,6 +214,24 @@ fn explore(args: ExploreArgs) -> Result<()> {
         report.computed as f64 / secs.max(1e-9),
         args.out.display()
     );
+    // With fit scores, list the best runs.
+    let results = neuromass::explore::ExplorationResults::open(&args.out)?;
+    if let Some((_, scores)) = results.results.get("fc_fit_mean") {
+        let mut order: Vec<usize> = (0..scores.len())
+            .filter(|&i| scores[i].is_finite())
+            .collect();
+        order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+        println!("best runs by mean FC fit:");
+        for &i in order.iter().take(5) {
+            let point: Vec<String> = results
+                .paths
+                .iter()
+                .zip(&results.params[i])
+                .map(|(p, v)| format!("{p} = {v}"))
+                .collect();
+            println!("  run {i:>5}: r = {:.3}  ({})", scores[i], point.join(", "));
+        }
+    }
     Ok(())
 }
 
