@@ -333,3 +333,51 @@ variables = ["q_mean_EXC"]
         "{err}"
     );
 }
+
+#[test]
+fn fit_scores_are_stored_and_the_best_runs_listed() {
+    let dir = scratch("fit");
+    let spec = dir.join("spec.toml");
+    std::fs::write(
+        &spec,
+        r#"
+[base]
+duration = 8000.0
+dt = 0.1
+sampling_dt = 100.0
+record = ["q_mean_EXC"]
+[[base.nodes]]
+model = "wc"
+count = 80
+params = { "EXC.ext_drive" = 0.75, "*input_0.sigma" = 0.02 }
+[base.network]
+dataset = "gw"
+[base.bold]
+variable = "q_mean_EXC"
+scale = 100.0
+fit = "gw"
+skip_samples = 0
+[space]
+[[space.axes]]
+path = "connectivity"
+values = [0.0, 2.0]
+"#,
+    )
+    .unwrap();
+    let out = dir.join("out.h5");
+    let o = explore(&spec, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        report.contains("best runs by mean FC fit:") && report.contains("connectivity = "),
+        "{report}"
+    );
+    let r = ExplorationResults::open(&out).unwrap();
+    assert_eq!(r.results["fc_fit"].0, vec![5]); // one score per gw subject
+    for run in 0..2 {
+        let fit = r.row("fc_fit", run).unwrap();
+        let mean = r.row("fc_fit_mean", run).unwrap()[0];
+        assert!((mean - fit.iter().sum::<f64>() / 5.0).abs() < 1e-12);
+        assert!(fit.iter().all(|x| (-1.0..=1.0).contains(x)));
+    }
+}
