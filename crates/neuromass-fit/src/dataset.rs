@@ -995,73 +995,30 @@ fn parse_npy(b: &[u8]) -> std::result::Result<Vec<Vec<f64>>, String> {
         '=' => cfg!(target_endian = "big"),
         _ => return Err(format!("unsupported dtype `{descr}`")),
     };
-    let decode: fn(&[u8], bool) -> f64 = match (kind, size) {
-        ('f', 8) => |c, be| {
-            let a = <[u8; 8]>::try_from(c).unwrap_or_default();
-            if be {
-                f64::from_be_bytes(a)
-            } else {
-                f64::from_le_bytes(a)
+    // One decoder per numeric type: read the element's bytes in the file's byte order.
+    macro_rules! decoder {
+        ($t:ty) => {
+            |c: &[u8], be: bool| {
+                let a = <[u8; std::mem::size_of::<$t>()]>::try_from(c).unwrap_or_default();
+                (if be {
+                    <$t>::from_be_bytes(a)
+                } else {
+                    <$t>::from_le_bytes(a)
+                }) as f64
             }
-        },
-        ('f', 4) => |c, be| {
-            let a = <[u8; 4]>::try_from(c).unwrap_or_default();
-            (if be {
-                f32::from_be_bytes(a)
-            } else {
-                f32::from_le_bytes(a)
-            }) as f64
-        },
+        };
+    }
+    let decode: fn(&[u8], bool) -> f64 = match (kind, size) {
+        ('f', 8) => decoder!(f64),
+        ('f', 4) => decoder!(f32),
         ('i', 1) => |c, _| c[0] as i8 as f64,
         ('u', 1) | ('b', 1) => |c, _| c[0] as f64,
-        ('i', 2) => |c, be| {
-            let a = [c[0], c[1]];
-            (if be {
-                i16::from_be_bytes(a)
-            } else {
-                i16::from_le_bytes(a)
-            }) as f64
-        },
-        ('u', 2) => |c, be| {
-            let a = [c[0], c[1]];
-            (if be {
-                u16::from_be_bytes(a)
-            } else {
-                u16::from_le_bytes(a)
-            }) as f64
-        },
-        ('i', 4) => |c, be| {
-            let a = <[u8; 4]>::try_from(c).unwrap_or_default();
-            (if be {
-                i32::from_be_bytes(a)
-            } else {
-                i32::from_le_bytes(a)
-            }) as f64
-        },
-        ('u', 4) => |c, be| {
-            let a = <[u8; 4]>::try_from(c).unwrap_or_default();
-            (if be {
-                u32::from_be_bytes(a)
-            } else {
-                u32::from_le_bytes(a)
-            }) as f64
-        },
-        ('i', 8) => |c, be| {
-            let a = <[u8; 8]>::try_from(c).unwrap_or_default();
-            (if be {
-                i64::from_be_bytes(a)
-            } else {
-                i64::from_le_bytes(a)
-            }) as f64
-        },
-        ('u', 8) => |c, be| {
-            let a = <[u8; 8]>::try_from(c).unwrap_or_default();
-            (if be {
-                u64::from_be_bytes(a)
-            } else {
-                u64::from_le_bytes(a)
-            }) as f64
-        },
+        ('i', 2) => decoder!(i16),
+        ('u', 2) => decoder!(u16),
+        ('i', 4) => decoder!(i32),
+        ('u', 4) => decoder!(u32),
+        ('i', 8) => decoder!(i64),
+        ('u', 8) => decoder!(u64),
         _ => {
             return Err(format!(
                 "unsupported dtype `{descr}` (use float, int, uint or bool)"

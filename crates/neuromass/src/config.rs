@@ -122,7 +122,7 @@ pub struct RunArtifacts {
     pub bold: Option<(Vec<f64>, Vec<Vec<f64>>)>,
     /// FC correlation with each subject of the fit dataset.
     pub fc_fit: Option<Vec<f64>>,
-    /// The resolved configuration.
+    /// The resolved configuration (`Null` when not asked for, as in explorations).
     pub resolved: serde_json::Value,
 }
 
@@ -649,6 +649,12 @@ impl RunConfig {
 
     /// Build, attach inputs and BOLD, run; everything the run produced.
     pub fn run_all(&mut self) -> Result<RunArtifacts, ConfigError> {
+        self.run_with(true)
+    }
+
+    /// [`run_all`](Self::run_all), optionally without describing the resolved
+    /// configuration (explorations store their base model once instead).
+    pub fn run_with(&mut self, describe: bool) -> Result<RunArtifacts, ConfigError> {
         self.resolve_seed();
         let (network, options) = self.build()?;
         let mut sim = Simulation::new(&network, &options)?;
@@ -699,7 +705,11 @@ impl RunConfig {
             }
             bold = Some((rec.t_ms.clone(), rec.bold.clone()));
         }
-        let resolved = self.resolved_json(&network, &sim);
+        let resolved = if describe {
+            self.resolved_json(&network, &sim)
+        } else {
+            serde_json::Value::Null
+        };
         Ok(RunArtifacts {
             output,
             bold,

@@ -194,7 +194,7 @@ impl Model for ConfigModel {
 
     fn run(&self, point: &[(String, f64)], seed: u64) -> Result<Vec<Item>, String> {
         let mut c = self.at(point, seed).map_err(|e| e.to_string())?;
-        let artifacts = c.run_all().map_err(|e| e.to_string())?;
+        let artifacts = c.run_with(false).map_err(|e| e.to_string())?;
         let out = &artifacts.output;
         let sample_ms = c.sampling_dt.unwrap_or(c.dt);
         let first = out
