@@ -73,6 +73,12 @@ pub trait NeuralMass: Clone + Debug + Send + Sync + 'static {
         Ok(())
     }
 
+    /// Recompute quantities derived from the parameters (reciprocals, products) that
+    /// [`derivatives`](Self::derivatives) reads instead of recomputing them every step.
+    /// The engine calls it on its own copy of the mass before the first step and after
+    /// every parameter change it makes; a mass without derived quantities ignores it.
+    fn parameters_changed(&mut self) {}
+
     /// The right-hand side `d state / dt`.
     ///
     /// `state` has `state_names().len()` entries, `inputs` one per [`inputs`](Self::inputs),
@@ -100,6 +106,16 @@ pub trait MassBlock: Send + Sync + Debug {
     fn external_len(&self) -> usize;
     /// Evaluate the right-hand side of every mass.
     fn derivatives(&self, state: &[f64], inputs: &[f64], external: &[f64], derivative: &mut [f64]);
+    /// One explicit Euler step of every mass, `state += dt * derivatives`; returns whether
+    /// the new state is finite. `scratch` holds at least one mass's state.
+    fn euler_step(
+        &self,
+        state: &mut [f64],
+        inputs: &[f64],
+        external: &[f64],
+        scratch: &mut [f64],
+        dt: f64,
+    ) -> bool;
     /// Append a mass if it has this block's concrete type; returns whether it did.
     fn try_push(&mut self, mass: &dyn AnyMass) -> bool;
     /// Set parameter `index` of mass `instance` (unchecked; for time-varying drives).
@@ -119,11 +135,13 @@ pub struct Block<M: NeuralMass> {
 
 impl<M: NeuralMass> Block<M> {
     fn new(first: &M) -> Self {
+        let mut first = first.clone();
+        first.parameters_changed();
         Block {
-            masses: vec![first.clone()],
             state_len: first.state_names().len(),
             input_len: first.inputs().len(),
             external_len: first.external_channels(),
+            masses: vec![first],
         }
     }
 }
@@ -153,10 +171,49 @@ impl<M: NeuralMass> MassBlock for Block<M> {
             );
         }
     }
+    #[inline]
+    fn euler_step(
+        &self,
+        state: &mut [f64],
+        inputs: &[f64],
+        external: &[f64],
+        scratch: &mut [f64],
+        dt: f64,
+    ) -> bool {
+        let (ns, ni, ne) = (self.state_len, self.input_len, self.external_len);
+        let mut finite = true;
+        for (k, mass) in self.masses.iter().enumerate() {
+            let x = &mut state[k * ns..(k + 1) * ns];
+            let (inp, ext) = (
+                &inputs[k * ni..(k + 1) * ni],
+                &external[k * ne..(k + 1) * ne],
+            );
+            // The length of `state_names` is a constant for a concrete mass, so one arm
+            // remains: small masses keep their derivative in registers.
+            finite &= match mass.state_names().len() {
+                1 => euler_fixed::<M, 1>(mass, x, inp, ext, dt),
+                2 => euler_fixed::<M, 2>(mass, x, inp, ext, dt),
+                3 => euler_fixed::<M, 3>(mass, x, inp, ext, dt),
+                4 => euler_fixed::<M, 4>(mass, x, inp, ext, dt),
+                5 => euler_fixed::<M, 5>(mass, x, inp, ext, dt),
+                6 => euler_fixed::<M, 6>(mass, x, inp, ext, dt),
+                7 => euler_fixed::<M, 7>(mass, x, inp, ext, dt),
+                8 => euler_fixed::<M, 8>(mass, x, inp, ext, dt),
+                9 => euler_fixed::<M, 9>(mass, x, inp, ext, dt),
+                10 => euler_fixed::<M, 10>(mass, x, inp, ext, dt),
+                _ => {
+                    let d = &mut scratch[..ns];
+                    mass.derivatives(x, inp, ext, d);
+                    euler_update(x, d, dt)
+                }
+            };
+        }
+        finite
+    }
     fn set_param(&mut self, instance: usize, index: usize, value: f64) {
-        self.masses[instance]
-            .params_mut()
-            .set_unchecked(index, value);
+        let mass = &mut self.masses[instance];
+        mass.params_mut().set_unchecked(index, value);
+        mass.parameters_changed();
     }
     fn param(&self, instance: usize, index: usize) -> f64 {
         self.masses[instance].params().get(index)
@@ -168,12 +225,39 @@ impl<M: NeuralMass> MassBlock for Block<M> {
                     && m.inputs().len() == self.input_len
                     && m.external_channels() == self.external_len =>
             {
-                self.masses.push(m.clone());
+                let mut m = m.clone();
+                m.parameters_changed();
+                self.masses.push(m);
                 true
             }
             _ => false,
         }
     }
+}
+
+/// One Euler step of a mass with `N` state variables, the derivative on the stack.
+#[inline(always)]
+fn euler_fixed<M: NeuralMass, const N: usize>(
+    mass: &M,
+    x: &mut [f64],
+    inputs: &[f64],
+    external: &[f64],
+    dt: f64,
+) -> bool {
+    let mut d = [0.0; N];
+    mass.derivatives(x, inputs, external, &mut d);
+    euler_update(x, &d, dt)
+}
+
+/// `x += dt * d`; whether the result is finite.
+#[inline(always)]
+fn euler_update(x: &mut [f64], d: &[f64], dt: f64) -> bool {
+    let mut finite = true;
+    for (x, d) in x.iter_mut().zip(d) {
+        *x += dt * d;
+        finite &= x.is_finite();
+    }
+    finite
 }
 
 /// Object-safe view of any [`NeuralMass`], so that one node can hold masses of

@@ -1,13 +1,12 @@
 //! The fixed-step Euler(-Maruyama) engine with a ring buffer of delayed coupling variables.
 
-use std::collections::HashMap;
-
 use neuromass_stimulus::{OuProcess, OuState, Stimulus, stream_key};
 
 use neuromass_core::{
     CouplingKind, Error as ModelError, InputSignal, MassBlock, Network, delay_steps, rng,
 };
 
+use crate::coupling::{CouplingBuilder, CouplingPlan};
 use crate::error::{Result, SimError, invalid};
 use crate::output::{NodeOutput, RunOutput};
 
@@ -48,19 +47,6 @@ pub struct Checkpoint {
     pub history: Vec<f64>,
     /// The state of every noise channel's Ornstein-Uhlenbeck process.
     pub noise: Vec<OuState>,
-}
-
-/// A coupling rule compiled to a sparse row: `acc = sum_t w_t * f(x_src_t(t - lag_t))`,
-/// added to every input in `targets` (rules with identical terms are evaluated once).
-#[derive(Debug, Clone)]
-struct CompiledRule {
-    kind: CouplingKind,
-    /// State index of the receiving node's copy of the source variable (diffusive /
-    /// multiplicative); unused for additive.
-    own: usize,
-    start: usize,
-    end: usize,
-    targets: (usize, usize),
 }
 
 #[derive(Debug)]
@@ -198,14 +184,12 @@ pub struct Simulation {
     step: u64,
     blocks: Vec<BlockSlot>,
     state: Vec<f64>,
+    /// Scratch derivative for masses too large to keep theirs on the stack.
     derivative: Vec<f64>,
     inputs: Vec<f64>,
     external: Vec<f64>,
-    rules: Vec<CompiledRule>,
-    rule_targets: Vec<usize>,
-    term_weight: Vec<f64>,
-    /// Offset of each term's delayed value from the start of the newest history row.
-    term_offset: Vec<usize>,
+    /// Coupling gathers; term offsets count from the start of the newest history row.
+    coupling: CouplingPlan,
     /// State index of each history slot.
     slot_state: Vec<usize>,
     /// Delay history: `history_len` rows of `n_slots` values, stored twice in a row
@@ -356,7 +340,7 @@ impl Simulation {
         }
 
         // 3. Coupling rules: node-local, then network.
-        let mut builder = RuleBuilder::default();
+        let mut builder = CouplingBuilder::default();
         for (n, node) in network.nodes().iter().enumerate() {
             let (c, d) = (node.effective_local_connectivity()?, node.local_delays());
             for rule in node.local_couplings() {
@@ -425,25 +409,20 @@ impl Simulation {
             }
         }
 
-        builder.finish();
+        let mut coupling = builder.finish(i0);
 
         // 4. History slots: one per state variable read through a delay line.
         let mut slot_of = vec![usize::MAX; s0];
         let mut slot_state = Vec::new();
-        for &src in &builder.term_state {
+        for (src, _) in coupling.terms() {
             if slot_of[src] == usize::MAX {
                 slot_of[src] = slot_state.len();
                 slot_state.push(src);
             }
         }
-        let history_len = builder.term_lag.iter().copied().max().unwrap_or(0) + 1;
+        let history_len = coupling.max_lag() + 1;
         let n_slots = slot_state.len();
-        let term_offset: Vec<usize> = builder
-            .term_state
-            .iter()
-            .zip(&builder.term_lag)
-            .map(|(&src, &lag)| (history_len - lag) * n_slots + slot_of[src])
-            .collect();
+        coupling.set_offsets(|src, lag| (history_len - lag) * n_slots + slot_of[src]);
         let initial_row: Vec<f64> = slot_state.iter().map(|&ix| state[ix]).collect();
         let history = initial_row.repeat(2 * history_len);
 
@@ -490,10 +469,7 @@ impl Simulation {
             external: vec![0.0; e0],
             blocks: slots,
             state,
-            rules: builder.rules,
-            rule_targets: builder.targets,
-            term_weight: builder.term_weight,
-            term_offset,
+            coupling,
             slot_state,
             history,
             history_len,
@@ -879,7 +855,11 @@ impl Simulation {
                 .collect(),
         };
         while self.step < end {
-            self.advance()?;
+            // Integrate up to the next sample (or the end), then record.
+            let to_sample = self.every - self.step % self.every;
+            for _ in 0..to_sample.min(end - self.step) {
+                self.advance()?;
+            }
             if self.step % self.every == 0 {
                 out.t.push(self.step as f64 * self.dt);
                 for ((node, rec), layout) in
@@ -902,26 +882,7 @@ impl Simulation {
         // Term offsets count from the newest row's first copy; reads stay inside the
         // mirrored buffer, so no wrap-around is needed.
         let history = &self.history[self.head * n_slots..];
-        self.inputs.fill(0.0);
-        for rule in &self.rules {
-            let terms = self.term_weight[rule.start..rule.end]
-                .iter()
-                .zip(&self.term_offset[rule.start..rule.end]);
-            let acc = match rule.kind {
-                CouplingKind::Additive => terms.fold(0.0, |acc, (&w, &o)| acc + w * history[o]),
-                CouplingKind::Diffusive => {
-                    let own = self.state[rule.own];
-                    terms.fold(0.0, |acc, (&w, &o)| acc + w * (history[o] - own))
-                }
-                CouplingKind::Multiplicative => {
-                    let own = self.state[rule.own];
-                    terms.fold(0.0, |acc, (&w, &o)| acc + w * history[o] * own)
-                }
-            };
-            for &input in &self.rule_targets[rule.targets.0..rule.targets.1] {
-                self.inputs[input] += acc;
-            }
-        }
+        self.coupling.apply(history, &self.state, &mut self.inputs);
         if !self.noise.is_empty() || !self.signals.is_empty() {
             self.external.fill(0.0);
         }
@@ -945,18 +906,13 @@ impl Simulation {
         let dt = self.dt;
         let mut finite = true;
         for b in &self.blocks {
-            let state = &mut self.state[b.state.0..b.state.1];
-            let deriv = &mut self.derivative[b.state.0..b.state.1];
-            b.block.derivatives(
-                state,
+            finite &= b.block.euler_step(
+                &mut self.state[b.state.0..b.state.1],
                 &self.inputs[b.inputs.0..b.inputs.1],
                 &self.external[b.external.0..b.external.1],
-                deriv,
+                &mut self.derivative,
+                dt,
             );
-            for (x, d) in state.iter_mut().zip(deriv.iter()) {
-                *x += dt * d;
-                finite &= x.is_finite();
-            }
         }
         self.step += 1;
         if !finite {
@@ -1006,76 +962,6 @@ impl Simulation {
             variable: "?".into(),
             value: f64::NAN,
             time_ms: self.time(),
-        }
-    }
-}
-
-/// Identifies a rule: kind, receiving variable, and its terms (source, weight bits, lag).
-type RuleKey = (u8, usize, Vec<(usize, u64, usize)>);
-
-/// Collects coupling rules; rules with the same kind, receiving variable and terms are
-/// merged into one that feeds several inputs.
-#[derive(Default)]
-struct RuleBuilder {
-    rules: Vec<CompiledRule>,
-    /// Inputs fed by each rule, as a list per rule (flattened at the end).
-    feeds: Vec<Vec<usize>>,
-    targets: Vec<usize>,
-    seen: HashMap<RuleKey, usize>,
-    term_state: Vec<usize>,
-    term_weight: Vec<f64>,
-    term_lag: Vec<usize>,
-}
-
-impl RuleBuilder {
-    fn push(
-        &mut self,
-        input: usize,
-        kind: CouplingKind,
-        own: usize,
-        terms: impl Iterator<Item = (usize, f64, usize)>,
-    ) {
-        let terms: Vec<(usize, f64, usize)> = terms.collect();
-        if terms.is_empty() {
-            return;
-        }
-        let own = if kind == CouplingKind::Additive {
-            0
-        } else {
-            own
-        };
-        let key = (
-            kind as u8,
-            own,
-            terms.iter().map(|&(s, w, l)| (s, w.to_bits(), l)).collect(),
-        );
-        if let Some(&r) = self.seen.get(&key) {
-            self.feeds[r].push(input);
-            return;
-        }
-        let start = self.term_state.len();
-        for (src, w, lag) in terms {
-            self.term_state.push(src);
-            self.term_weight.push(w);
-            self.term_lag.push(lag);
-        }
-        self.seen.insert(key, self.rules.len());
-        self.feeds.push(vec![input]);
-        self.rules.push(CompiledRule {
-            kind,
-            own,
-            start,
-            end: self.term_state.len(),
-            targets: (0, 0),
-        });
-    }
-
-    /// Flatten the per-rule input lists.
-    fn finish(&mut self) {
-        for (rule, feeds) in self.rules.iter_mut().zip(&self.feeds) {
-            let start = self.targets.len();
-            self.targets.extend_from_slice(feeds);
-            rule.targets = (start, self.targets.len());
         }
     }
 }
