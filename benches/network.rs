@@ -6,7 +6,15 @@
 //! (10 000 steps) from a freshly built simulation, keeping only the excitatory rate
 //! (`q_mean_EXC` / `r_mean_EXC`) every 1 ms.
 //! Throughput is in node-steps, so criterion's elements/s is node-steps per second.
-//! Building the simulation (`Simulation::new`) is benchmarked separately.
+//! Building the simulation (`Simulation::new`) is benchmarked separately: 80 Wilson-Cowan
+//! nodes and 1 000 ALN nodes (dense), the issue's build row.
+//!
+//! The issue-7 rows: `aln_gw_80_ou` is the ALN network on the gw connectome with OU noise,
+//! on one thread and as two independent simulations on two threads (throughput of both);
+//! `aln_build/1000` the build row; `thalamocortical_simulate_1s` the motif row (µs per
+//! network step = time / 10 000); the exploration row is `benches/explore.rs`; peak
+//! memory is measured by `neuromass bench --only memory` (a fresh process), not here.
+//! The cost curve over N = 10 … 1 000, dense and sparse, is `benches/scaling.rs`.
 //!
 //! Run with `cargo bench --bench network`.
 
@@ -31,8 +39,10 @@ const MAX_DELAY: f64 = 20.0;
 const SEED: u64 = 42;
 /// Network sizes to integrate.
 const SIZES: [usize; 2] = [4, 80];
-/// Size whose build is benchmarked.
+/// Size whose Wilson-Cowan build is benchmarked.
 const BUILD_SIZE: usize = 80;
+/// Size whose ALN build is benchmarked (the issue's build row).
+const BUILD_SIZE_ALN: usize = 1000;
 
 /// A network of `n` nodes made by `node` with seeded random weights and delays.
 fn random_network(n: usize, node: impl Fn() -> Node) -> Network {
@@ -164,6 +174,79 @@ fn build(c: &mut Criterion) {
     group.finish();
 }
 
+/// The issue's build row: 1 000 default ALN nodes with dense random connectivity and
+/// delays, from nodes and matrices to a simulation ready to step.
+fn build_aln(c: &mut Criterion) {
+    let n = BUILD_SIZE_ALN;
+    let opts = options("r_mean_EXC");
+    let template = random_network(n, || AlnNode::default().into());
+    let (cm, dm) = (template.connectivity().clone(), template.delays().clone());
+    let mut group = c.benchmark_group("aln_build");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    group.bench_function(BenchmarkId::from_parameter(n), |b| {
+        b.iter_batched(
+            || (cm.clone(), dm.clone()),
+            |(cm, dm)| {
+                let nodes: Vec<Node> = (0..n).map(|_| AlnNode::default().into()).collect();
+                let net = Network::new(nodes, cm, dm).expect("a valid network");
+                Simulation::new(&net, &opts).expect("the simulation builds")
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    group.finish();
+}
+
+/// The issue's first two rows: 80 ALN nodes on the gw connectome (delays from fibre
+/// lengths at 20 m/s), OU noise on both masses, 1 s per iteration; on one thread, and as
+/// two independent simulations at once on two threads (elements = node-steps of both).
+fn aln_gw(c: &mut Criterion) {
+    let config = neuromass::bench::aln_gw_config(DURATION).expect("the gw network");
+    let (net, opts) = config.build().expect("the gw network builds");
+    let n = net.nodes().len() as u64;
+    let mut group = c.benchmark_group("aln_gw_80_ou");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(8));
+    group.throughput(Throughput::Elements(n * N_STEPS));
+    group.bench_function("1-thread", |b| {
+        b.iter_batched(
+            || Simulation::new(&net, &opts).expect("the simulation builds"),
+            |mut sim| {
+                let out = sim.run(black_box(DURATION)).expect("the simulation runs");
+                (sim, out)
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    group.throughput(Throughput::Elements(2 * n * N_STEPS));
+    group.bench_function("2-threads-2-sims", |b| {
+        b.iter_batched(
+            || {
+                [0, 1].map(|k| {
+                    let mut o = opts.clone();
+                    o.seed += k;
+                    Simulation::new(&net, &o).expect("the simulation builds")
+                })
+            },
+            |sims| {
+                std::thread::scope(|s| {
+                    let handles = sims.map(|mut sim| {
+                        s.spawn(move || sim.run(black_box(DURATION)).expect("the simulation runs"))
+                    });
+                    handles.map(|h| h.join().expect("a simulation thread"))
+                })
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    group.finish();
+}
+
 /// 80-node networks with Ornstein-Uhlenbeck noise (sigma 0.05) on every mass's input
 /// channel, against the same networks without noise.
 fn noise(c: &mut Criterion) {
@@ -191,5 +274,5 @@ fn noise(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, simulate, build, aln, noise);
+criterion_group!(benches, simulate, build, build_aln, aln, aln_gw, noise);
 criterion_main!(benches);

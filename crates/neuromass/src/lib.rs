@@ -28,6 +28,8 @@
 //! # Ok::<(), neuromass::config::ConfigError>(())
 //! ```
 
+pub mod aln_table_cli;
+pub mod bench;
 pub mod bold;
 pub mod config;
 pub mod exploration;

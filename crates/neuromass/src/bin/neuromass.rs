@@ -24,7 +24,8 @@ struct Cli {
 enum Command {
     /// Integrate a node or network described in TOML and write the trajectories to HDF5.
     Run {
-        /// The model description (TOML); omitted: the built-in thalamocortical example.
+        /// The model description (TOML); omitted: the built-in example, 80 ALN nodes on the
+        /// gw connectome with BOLD and its fit to the empirical data.
         model: Option<PathBuf>,
         /// Output HDF5 file.
         #[arg(long, short, default_value = "run.h5")]
@@ -37,6 +38,12 @@ enum Command {
     },
     /// Run a parameter exploration described in TOML; results go to one HDF5 file.
     Explore(ExploreArgs),
+    /// Time the workloads of the performance table (issue 7) on this machine and print
+    /// them beside neurolib 0.6.2's figures and the targets.
+    Bench(BenchArgs),
+    /// Compute an ALN transfer table (r_ss, V_mean_ss, tau_mu_exp, tau_sigma_exp on a
+    /// mu x sigma grid) for an AdEx neuron and write it to HDF5.
+    AlnTable(neuromass::aln_table_cli::AlnTableArgs),
 }
 
 #[derive(clap::Args)]
@@ -83,6 +90,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { model, out, set } => run(model, out, set),
         Command::Explore(args) => explore(args),
+        Command::Bench(args) => bench(args),
+        Command::AlnTable(args) => neuromass::aln_table_cli::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -98,7 +107,10 @@ fn run(model: Option<PathBuf>, out: PathBuf, set: Vec<String>) -> Result<()> {
         Some(path) => (RunConfig::from_file(path)?, path.display().to_string()),
         None => (
             RunConfig::from_toml(DEFAULT_MODEL_TOML)?,
-            "built-in example (datasets/examples/thalamocortical.toml)".into(),
+            format!(
+                "built-in example ({}: 80 ALN nodes on the gw connectome, BOLD fit)",
+                neuromass::config::DEFAULT_MODEL_FILE
+            ),
         ),
     };
     for s in &set {
@@ -130,6 +142,7 @@ fn run(model: Option<PathBuf>, out: PathBuf, set: Vec<String>) -> Result<()> {
     );
     let skip = output.t.len() / 10; // leave out the initial transient
     let sample_ms = config.sampling_dt.unwrap_or(config.dt);
+    let mut reports = Vec::new();
     for (i, node) in output.nodes.iter().enumerate() {
         let (name, series) = match node.get("r_mean_EXC") {
             Some(r) => ("r_mean_EXC", r),
@@ -139,17 +152,16 @@ fn run(model: Option<PathBuf>, out: PathBuf, set: Vec<String>) -> Result<()> {
             },
         };
         let tail = &series[skip..];
-        let (freq, _) = summary::dominant_frequency(tail, sample_ms);
-        let mean = summary::mean(tail);
-        let shown = if name.starts_with("r_mean") {
-            format!("mean rate {:8.3} Hz", 1000.0 * mean)
-        } else {
-            format!("mean {name} {mean:.4}")
-        };
-        println!(
-            "node {i:<3} {:<14} {shown}, dominant frequency {freq:6.2} Hz",
-            node.label
-        );
+        reports.push(summary::NodeReport {
+            index: i,
+            label: node.label.clone(),
+            variable: name.to_string(),
+            mean: summary::mean(tail),
+            frequency: summary::dominant_frequency(tail, sample_ms).0,
+        });
+    }
+    for line in summary::report_lines(&reports, 12) {
+        println!("{line}");
     }
     if let Some(fit) = &artifacts.fc_fit {
         let mean = fit.iter().sum::<f64>() / fit.len().max(1) as f64;
@@ -159,6 +171,17 @@ fn run(model: Option<PathBuf>, out: PathBuf, set: Vec<String>) -> Result<()> {
             fit.len(),
             each.join(", ")
         );
+    }
+    if let Some(ks) = &artifacts.fcd_ks {
+        let mean = ks.iter().sum::<f64>() / ks.len().max(1) as f64;
+        let each: Vec<String> = ks.iter().map(|d| format!("{d:.3}")).collect();
+        println!(
+            "BOLD FCD KS distance: mean {mean:.3} over {} subjects ({})",
+            ks.len(),
+            each.join(", ")
+        );
+    } else if let Some(note) = &artifacts.fcd_ks_note {
+        println!("BOLD FCD KS distance: not computed ({note})");
     }
     println!(
         "output:   {} ({} samples per variable)",
@@ -216,6 +239,7 @@ fn explore(args: ExploreArgs) -> Result<()> {
     );
     // With fit scores, list the best runs.
     let results = neuromass::explore::ExplorationResults::open(&args.out)?;
+    let fcd_ks = results.results.get("fcd_ks_mean").map(|(_, v)| v);
     if let Some((_, scores)) = results.results.get("fc_fit_mean") {
         let mut order: Vec<usize> = (0..scores.len())
             .filter(|&i| scores[i].is_finite())
@@ -229,7 +253,12 @@ fn explore(args: ExploreArgs) -> Result<()> {
                 .zip(&results.params[i])
                 .map(|(p, v)| format!("{p} = {v}"))
                 .collect();
-            println!("  run {i:>5}: r = {:.3}  ({})", scores[i], point.join(", "));
+            let ks = fcd_ks.map_or(String::new(), |k| format!(", FCD KS = {:.3}", k[i]));
+            println!(
+                "  run {i:>5}: r = {:.3}{ks}  ({})",
+                scores[i],
+                point.join(", ")
+            );
         }
     }
     Ok(())
@@ -246,5 +275,51 @@ fn write_bold(path: &std::path::Path, t: &[f64], bold: &[Vec<f64>]) -> Result<()
         .shape([bold.len(), cols])
         .create("bold")?
         .write_raw(&flat)?;
+    Ok(())
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// Short runs (a smoke test; rough figures, memory row over 1 s instead of 60 s).
+    #[arg(long)]
+    quick: bool,
+    /// Only these rows (repeatable or comma-separated): aln, aln-2t, build, memory,
+    /// explore, thalamo.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Print the results as JSON instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Internal: run the memory workload for this many ms and print the peak RSS.
+    #[arg(long, hide = true, value_name = "MS")]
+    memory_child: Option<f64>,
+}
+
+fn bench(args: BenchArgs) -> Result<()> {
+    use neuromass::bench::{self, BenchOptions, Row};
+    if let Some(ms) = args.memory_child {
+        let kb = bench::memory_workload(ms)?;
+        println!("{}{kb}", bench::MEMORY_CHILD_PREFIX);
+        return Ok(());
+    }
+    let only = args
+        .only
+        .iter()
+        .map(|s| s.parse::<Row>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = BenchOptions {
+        quick: args.quick,
+        only,
+        child_exe: std::env::current_exe().ok(),
+    };
+    if !args.json {
+        eprintln!("timing the workloads (shared machines give noisy figures) ...");
+    }
+    let report = bench::run(&options)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+    } else {
+        print!("{}", report.table());
+    }
     Ok(())
 }
