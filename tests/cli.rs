@@ -647,3 +647,26 @@ fn fcd_ks_is_per_subject_ts_kolmogorov() {
         "{err}"
     );
 }
+
+#[test]
+fn aln_mass_unlike_its_tables_neuron_is_warned_about() {
+    let toml = r#"
+        duration = 5.0
+        dt = 0.1
+        [[nodes]]
+        model = "aln"
+        params = { "ALNMassEXC_0.C" = 250.0 }
+    "#;
+    let (o, _) = run_toml("aln_table_warning", toml, &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("warning: ALNNode_0.ALNMassEXC_0")
+            && err.contains("C = 250 pF")
+            && err.contains("C = 200 pF"),
+        "{err}"
+    );
+    // The matching default neuron gives no warning.
+    let (o, _) = run_toml("aln_table_no_warning", &toml.replace("250.0", "200.0"), &[]);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("warning"));
+}

@@ -73,6 +73,12 @@ pub trait NeuralMass: Clone + Debug + Send + Sync + 'static {
         Ok(())
     }
 
+    /// Advice about a valid but questionable set-up (e.g. a look-up table computed for other
+    /// neuron parameters), shown to the user before a run. Empty by default.
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Recompute quantities derived from the parameters (reciprocals, products) that
     /// [`derivatives`](Self::derivatives) reads instead of recomputing them every step.
     /// The engine calls it on its own copy of the mass before the first step and after
@@ -285,6 +291,8 @@ pub trait AnyMass: Debug + Send + Sync {
     fn params_mut(&mut self) -> &mut dyn Parameters;
     /// See [`NeuralMass::check`].
     fn check(&self) -> crate::Result<()>;
+    /// See [`NeuralMass::warnings`].
+    fn warnings(&self) -> Vec<String>;
     /// A new block of this mass's concrete type, holding a copy of this mass.
     fn new_block(&self) -> Box<dyn MassBlock>;
     /// Clone into a box.
@@ -326,6 +334,9 @@ impl<M: NeuralMass> AnyMass for M {
     }
     fn check(&self) -> crate::Result<()> {
         NeuralMass::check(self)
+    }
+    fn warnings(&self) -> Vec<String> {
+        NeuralMass::warnings(self)
     }
     fn new_block(&self) -> Box<dyn MassBlock> {
         Box::new(Block::new(self))

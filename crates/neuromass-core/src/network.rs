@@ -162,6 +162,20 @@ impl Network {
             .fold(self.delays.max(), f64::max)
     }
 
+    /// Every mass's [`warnings`](crate::NeuralMass::warnings), prefixed with its parameter
+    /// path (`<node>_<i>.<mass>_<j>`).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, node) in self.nodes().iter().enumerate() {
+            for (j, mass) in node.masses().iter().enumerate() {
+                for w in mass.warnings() {
+                    out.push(format!("{}_{i}.{}_{j}: {w}", node.label(), mass.label()));
+                }
+            }
+        }
+        out
+    }
+
     /// Check the model: parameters in range, couplings resolvable (every source variable
     /// exists in every node that sends through a non-zero weight; every target input is
     /// consumed by some mass).

@@ -268,7 +268,10 @@ fn embedded_gw_is_consistent() {
     assert_eq!(gw.bolds.len(), 5);
     for (s, bold) in gw.bolds.iter().enumerate() {
         assert_eq!(bold.len(), 80);
-        assert!(bold.iter().all(|r| r.len() == 355 && r.iter().all(|x| x.is_finite())));
+        assert!(
+            bold.iter()
+                .all(|r| r.len() == 355 && r.iter().all(|x| x.is_finite()))
+        );
         let fc = neuromass_fit::functional::fc(bold).unwrap();
         let d = max_abs_diff(&fc.concat(), gw.fcs[s].as_slice());
         assert!(d <= TOL, "FC of the embedded BOLD of subject {s}: {d:e}");

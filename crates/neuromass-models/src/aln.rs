@@ -238,6 +238,12 @@ impl TableHandle {
     fn check(&self) -> Result<(), Error> {
         self.0.as_ref().map(|_| ()).map_err(Clone::clone)
     }
+    fn warnings(&self, c: f64, g_l: f64) -> Vec<String> {
+        match &self.0 {
+            Ok(t) => t.mismatch_warnings(c, g_l),
+            Err(_) => Vec::new(),
+        }
+    }
 }
 
 parameters! {
@@ -554,6 +560,9 @@ impl NeuralMass for AlnExcitatoryMass {
     fn check(&self) -> Result<(), Error> {
         self.table.check()
     }
+    fn warnings(&self) -> Vec<String> {
+        self.table.warnings(self.params.C, self.params.gL)
+    }
     fn parameters_changed(&mut self) {
         let p = &self.params;
         self.derived = Derived {
@@ -652,6 +661,9 @@ impl NeuralMass for AlnInhibitoryMass {
     }
     fn check(&self) -> Result<(), Error> {
         self.table.check()
+    }
+    fn warnings(&self) -> Vec<String> {
+        self.table.warnings(self.params.C, self.params.gL)
     }
     fn parameters_changed(&mut self) {
         let p = &self.params;

@@ -47,11 +47,11 @@ struct Write {
 pub(crate) struct CouplingPlan {
     gathers: Vec<Gather>,
     /// Per term: source state index and lag in steps (to lay out the history).
-    term_state: Vec<usize>,
-    term_lag: Vec<usize>,
+    term_state: Vec<u32>,
+    term_lag: Vec<u32>,
     /// Per term: offset of its delayed value from the newest history row (set by
-    /// [`set_offsets`](Self::set_offsets)).
-    term_offset: Vec<usize>,
+    /// [`set_offsets`](Self::set_offsets)); 32 bits keep the per-step stream small.
+    term_offset: Vec<u32>,
     weights: Vec<f64>,
     /// Where each column's sum goes, gather by gather.
     writes: Vec<Write>,
@@ -64,22 +64,23 @@ impl CouplingPlan {
     pub(crate) fn terms(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
         self.term_state
             .iter()
-            .copied()
-            .zip(self.term_lag.iter().copied())
+            .zip(&self.term_lag)
+            .map(|(&s, &l)| (s as usize, l as usize))
     }
 
     /// The longest lag (steps) of any term; 0 without terms.
     pub(crate) fn max_lag(&self) -> usize {
-        self.term_lag.iter().copied().max().unwrap_or(0)
+        self.term_lag.iter().copied().max().unwrap_or(0) as usize
     }
 
-    /// Set each term's history offset from its source and lag.
+    /// Set each term's history offset from its source and lag; the caller guarantees
+    /// offsets below `u32::MAX` (the history it lays out is smaller than that).
     pub(crate) fn set_offsets(&mut self, offset: impl Fn(usize, usize) -> usize) {
         self.term_offset = self
             .term_state
             .iter()
             .zip(&self.term_lag)
-            .map(|(&s, &l)| offset(s, l))
+            .map(|(&s, &l)| offset(s as usize, l as usize) as u32)
             .collect();
     }
 
@@ -119,7 +120,7 @@ impl CouplingPlan {
 /// the columns of the common narrow gathers (1 to 4 columns).
 #[inline(always)]
 fn accumulate(
-    offsets: &[usize],
+    offsets: &[u32],
     weights: &[f64],
     history: &[f64],
     acc: &mut [f64],
@@ -133,7 +134,7 @@ fn accumulate(
         k => {
             acc.fill(0.0);
             for (&o, w) in offsets.iter().zip(weights.chunks_exact(k)) {
-                let h = f(history[o]);
+                let h = f(history[o as usize]);
                 for (a, &w) in acc.iter_mut().zip(w) {
                     *a += w * h;
                 }
@@ -144,14 +145,14 @@ fn accumulate(
 
 #[inline(always)]
 fn accumulate_fixed<const K: usize>(
-    offsets: &[usize],
+    offsets: &[u32],
     weights: &[f64],
     history: &[f64],
     f: impl Fn(f64) -> f64,
 ) -> [f64; K] {
     let mut acc = [0.0; K];
     for (&o, w) in offsets.iter().zip(weights.chunks_exact(K)) {
-        let h = f(history[o]);
+        let h = f(history[o as usize]);
         for c in 0..K {
             acc[c] += w[c] * h;
         }
@@ -159,11 +160,16 @@ fn accumulate_fixed<const K: usize>(
     acc
 }
 
-/// Terms of a row: (source state index, weight, lag in steps).
-type Terms = Vec<(usize, f64, usize)>;
+/// One term of a row: source state index, lag in steps, weight.
+#[derive(Debug, Clone, Copy)]
+struct Term {
+    src: u32,
+    lag: u32,
+    w: f64,
+}
 
-/// Identity of a row: kind, own index and terms (weights by their bits).
-type RowKey = (u8, usize, Vec<(usize, u64, usize)>);
+/// Terms of a row.
+type Terms = Vec<Term>;
 
 /// A distinct row: kind, own index, terms, and the inputs it feeds.
 struct Row {
@@ -173,12 +179,53 @@ struct Row {
     feeds: Vec<usize>,
 }
 
+impl Row {
+    /// Whether `other` reads the same delayed values (kind, own, sources and lags).
+    fn same_reads(&self, other: &Row) -> bool {
+        self.kind == other.kind
+            && self.own == other.own
+            && self.terms.len() == other.terms.len()
+            && self
+                .terms
+                .iter()
+                .zip(&other.terms)
+                .all(|(a, b)| a.src == b.src && a.lag == b.lag)
+    }
+
+    /// Whether `other` is the same row (same reads and bit-identical weights).
+    fn same_row(&self, other: &Row) -> bool {
+        self.same_reads(other)
+            && self
+                .terms
+                .iter()
+                .zip(&other.terms)
+                .all(|(a, b)| a.w.to_bits() == b.w.to_bits())
+    }
+
+    /// Fingerprint of the reads (`weights = false`) or of the whole row: a hash of the
+    /// kind, own index, length and up to 16 evenly spread terms. Equal rows have equal
+    /// fingerprints; rows that share one are compared in full.
+    fn fingerprint(&self, weights: bool) -> u64 {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mix = |h: u64, x: u64| (h.rotate_left(5) ^ x).wrapping_mul(K);
+        let n = self.terms.len();
+        let mut h = mix(mix(mix(0, self.kind as u64), self.own as u64), n as u64);
+        for t in self.terms.iter().step_by(n.div_ceil(16).max(1)) {
+            h = mix(h, ((t.src as u64) << 32) | t.lag as u64);
+            if weights {
+                h = mix(h, t.w.to_bits());
+            }
+        }
+        h
+    }
+}
+
 /// Collects coupling rows and compiles them into a [`CouplingPlan`].
 #[derive(Default)]
 pub(crate) struct CouplingBuilder {
     rows: Vec<Row>,
-    /// (kind, own, [(source, weight bits, lag)]) -> row.
-    seen: HashMap<RowKey, usize>,
+    /// Row fingerprint -> rows with that fingerprint.
+    seen: HashMap<u64, Vec<usize>>,
 }
 
 impl CouplingBuilder {
@@ -190,7 +237,15 @@ impl CouplingBuilder {
         own: usize,
         terms: impl Iterator<Item = (usize, f64, usize)>,
     ) {
-        let terms: Terms = terms.collect();
+        let mut row_terms: Terms = Vec::with_capacity(terms.size_hint().1.unwrap_or(0));
+        // Saturated lags make the engine's size check fail with a clear error; it also
+        // checks that state indices fit in 32 bits.
+        row_terms.extend(terms.map(|(src, w, lag)| Term {
+            src: src as u32,
+            lag: lag.min(u32::MAX as usize) as u32,
+            w,
+        }));
+        let terms = row_terms;
         if terms.is_empty() {
             return;
         }
@@ -199,54 +254,55 @@ impl CouplingBuilder {
         } else {
             own
         };
-        let key = (
-            kind as u8,
-            own,
-            terms.iter().map(|&(s, w, l)| (s, w.to_bits(), l)).collect(),
-        );
-        if let Some(&r) = self.seen.get(&key) {
-            self.rows[r].feeds.push(input);
-            return;
-        }
-        self.seen.insert(key, self.rows.len());
-        self.rows.push(Row {
+        let row = Row {
             kind,
             own,
             terms,
             feeds: vec![input],
-        });
+        };
+        let candidates = self.seen.entry(row.fingerprint(true)).or_default();
+        if let Some(&r) = candidates.iter().find(|&&r| self.rows[r].same_row(&row)) {
+            self.rows[r].feeds.push(input);
+            return;
+        }
+        candidates.push(self.rows.len());
+        self.rows.push(row);
     }
 
     /// Group rows reading the same delayed values into gathers; `n_inputs` is the number
     /// of coupling inputs in the network.
     pub(crate) fn finish(self, n_inputs: usize) -> CouplingPlan {
-        type GatherKey = (u8, usize, Vec<(usize, usize)>);
         let mut groups: Vec<Vec<Row>> = Vec::new();
-        let mut index: HashMap<GatherKey, usize> = HashMap::new();
+        let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
         for row in self.rows {
-            let key = (
-                row.kind as u8,
-                row.own,
-                row.terms.iter().map(|&(s, _, l)| (s, l)).collect(),
-            );
-            match index.get(&key) {
+            let candidates = index.entry(row.fingerprint(false)).or_default();
+            match candidates.iter().find(|&&g| groups[g][0].same_reads(&row)) {
                 Some(&g) => groups[g].push(row),
                 None => {
-                    index.insert(key, groups.len());
+                    candidates.push(groups.len());
                     groups.push(vec![row]);
                 }
             }
         }
         let mut plan = CouplingPlan::default();
+        let n_terms: usize = groups.iter().map(|g| g[0].terms.len()).sum();
+        plan.term_state.reserve(n_terms);
+        plan.term_lag.reserve(n_terms);
         let mut fed = vec![false; n_inputs];
         for rows in groups {
             let first = &rows[0];
             let (term_start, write_start, weight_start) =
                 (plan.term_state.len(), plan.writes.len(), plan.weights.len());
-            for (t, &(src, _, lag)) in first.terms.iter().enumerate() {
-                plan.term_state.push(src);
-                plan.term_lag.push(lag);
-                plan.weights.extend(rows.iter().map(|r| r.terms[t].1));
+            plan.term_state.extend(first.terms.iter().map(|t| t.src));
+            plan.term_lag.extend(first.terms.iter().map(|t| t.lag));
+            let k = rows.len();
+            plan.weights
+                .resize(weight_start + first.terms.len() * k, 0.0);
+            for (column, row) in rows.iter().enumerate() {
+                let weights = plan.weights[weight_start + column..].iter_mut().step_by(k);
+                for (w, t) in weights.zip(&row.terms) {
+                    *w = t.w;
+                }
             }
             for (column, row) in rows.iter().enumerate() {
                 // Inputs fed here for the first time are assigned, the others added to.

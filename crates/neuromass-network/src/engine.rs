@@ -369,6 +369,13 @@ impl Simulation {
             }
         }
         let (cmat, dmat) = (network.connectivity(), network.delays());
+        // Delays in steps, computed once for all couplings.
+        let lags: Vec<usize> = dmat
+            .as_slice()
+            .iter()
+            .map(|&d| delay_steps(d, dt))
+            .collect();
+        let n_nodes = network.nodes().len();
         for coupling in network.couplings() {
             let source_index: Vec<Option<usize>> = layouts
                 .iter()
@@ -398,12 +405,16 @@ impl Simulation {
                             .into());
                         }
                     };
-                    let terms = (0..network.nodes().len()).filter_map(|j| {
-                        let w = coupling.weights.apply(cmat.get(i, j));
-                        // Validation guarantees a source exists wherever a weight is non-zero.
-                        let src = source_index[j]?;
-                        (w != 0.0).then(|| (src, w, delay_steps(dmat.get(i, j), dt)))
-                    });
+                    let row = i * n_nodes..(i + 1) * n_nodes;
+                    let terms = cmat.as_slice()[row.clone()]
+                        .iter()
+                        .zip(&lags[row])
+                        .zip(&source_index)
+                        .filter_map(|((&c, &lag), &src)| {
+                            let w = coupling.weights.apply(c);
+                            // Validation guarantees a source exists wherever a weight is non-zero.
+                            (w != 0.0).then_some((src?, w, lag))
+                        });
                     builder.push(mass_input(i, m) + k, coupling.kind, own, terms);
                 }
             }
@@ -422,6 +433,17 @@ impl Simulation {
         }
         let history_len = coupling.max_lag() + 1;
         let n_slots = slot_state.len();
+        // Term offsets and state indices are stored in 32 bits.
+        if (2 * history_len).saturating_mul(n_slots.max(1)) > u32::MAX as usize
+            || s0 > u32::MAX as usize
+        {
+            return Err(ModelError::Invalid(format!(
+                "the delay history would hold {history_len} steps x {n_slots} coupled variables \
+                 ({s0} state variables); reduce the longest delay ({:.3} ms) or increase dt",
+                coupling.max_lag() as f64 * dt
+            ))
+            .into());
+        }
         coupling.set_offsets(|src, lag| (history_len - lag) * n_slots + slot_of[src]);
         let initial_row: Vec<f64> = slot_state.iter().map(|&ix| state[ix]).collect();
         let history = initial_row.repeat(2 * history_len);

@@ -934,3 +934,18 @@ fn fitzhugh_nagumo_with_huge_dt_diverges() {
         other => panic!("expected Diverged, got {other:?}"),
     }
 }
+
+#[test]
+fn a_delay_too_long_for_the_history_is_a_clear_error() {
+    let nodes: Vec<Node> = (0..2).map(|_| WilsonCowanNode::default().into()).collect();
+    let c = SquareMatrix::from_rows("c", &[vec![0.0, 1.0], vec![1.0, 0.0]], None).unwrap();
+    // 1e12 ms at dt 0.1 ms: a history of 1e13 steps cannot be laid out.
+    let d = SquareMatrix::from_rows("d", &[vec![0.0, 1e12], vec![1e12, 0.0]], None).unwrap();
+    let net = Network::new(nodes, c, d).unwrap();
+    let err = Simulation::new(&net, &SimulationOptions::default()).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("delay history") && msg.contains("longest delay"),
+        "{msg}"
+    );
+}

