@@ -49,6 +49,8 @@ pub struct Node {
     noise: Vec<Vec<ChannelNoise>>,
     initial_state: Option<Vec<f64>>,
     default_couplings: Vec<Coupling>,
+    /// `(seed, index)` of the node's random streams, if not the network's.
+    random_stream: Option<(u64, u64)>,
 }
 
 impl Node {
@@ -115,6 +117,7 @@ impl Node {
             noise,
             initial_state: None,
             default_couplings: Vec::new(),
+            random_stream: None,
         })
     }
 
@@ -332,6 +335,18 @@ impl Node {
             });
         }
         Ok(())
+    }
+
+    /// Draw this node's random initial state and noise as node `index` of a simulation
+    /// seeded with `seed` would, wherever it sits in the network. Lets several independent
+    /// runs be integrated side by side as one network with bit-identical results.
+    pub fn set_random_stream(&mut self, seed: u64, index: u64) {
+        self.random_stream = Some((seed, index));
+    }
+
+    /// The `(seed, index)` set by [`set_random_stream`](Self::set_random_stream).
+    pub fn random_stream(&self) -> Option<(u64, u64)> {
+        self.random_stream
     }
 
     /// The explicit initial state, if one was set.

@@ -61,7 +61,23 @@ pub trait Model: Sync {
     /// Run at `point` (`(path, value)` pairs) with `seed`; the named results to keep, or
     /// the failure message.
     fn run(&self, point: &[(String, f64)], seed: u64) -> std::result::Result<Vec<Item>, String>;
+    /// How many runs [`run_batch`](Self::run_batch) would like at once (e.g. to integrate
+    /// small models side by side); 1 by default.
+    fn batch_size(&self) -> usize {
+        1
+    }
+    /// Run several `(point, seed)`s; the outcomes in order. Each outcome must equal what
+    /// [`run`](Self::run) gives for that point and seed, so results never depend on how
+    /// runs were batched. By default, one after the other.
+    fn run_batch(&self, runs: &[(Vec<(String, f64)>, u64)]) -> Vec<RunResult> {
+        runs.iter()
+            .map(|(point, seed)| self.run(point, *seed))
+            .collect()
+    }
 }
+
+/// The outcome of one run: the named results to keep, or the failure message.
+pub type RunResult = std::result::Result<Vec<Item>, String>;
 
 /// What to do with an existing output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,7 +273,12 @@ impl Exploration {
         } else {
             indicatif::ProgressBar::hidden()
         };
-        let (tx, rx) = sync_channel::<(usize, Outcome)>(2 * pool.current_num_threads().max(1));
+        // Batches small enough that every thread gets work (results do not depend on them).
+        let threads = pool.current_num_threads().max(1);
+        let batch = model
+            .batch_size()
+            .clamp(1, todo.len().div_ceil(threads).max(1));
+        let (tx, rx) = sync_channel::<(usize, Outcome)>(2 * threads * batch);
         let mut computed = 0;
         let mut last_snapshot = Instant::now();
         let result: Result<()> = std::thread::scope(|scope| {
@@ -265,19 +286,27 @@ impl Exploration {
             let todo = &todo;
             scope.spawn(move || {
                 pool.install(|| {
-                    todo.par_iter().for_each_with(tx, |tx, &run| {
-                        let point: Vec<(String, f64)> = header
-                            .paths
+                    todo.par_chunks(batch).for_each_with(tx, |tx, runs| {
+                        let batch: Vec<(Vec<(String, f64)>, u64)> = runs
                             .iter()
-                            .cloned()
-                            .zip(header.points[run].iter().copied())
+                            .map(|&run| {
+                                let point = header
+                                    .paths
+                                    .iter()
+                                    .cloned()
+                                    .zip(header.points[run].iter().copied())
+                                    .collect();
+                                (point, header.seeds[run])
+                            })
                             .collect();
-                        let outcome = match model.run(&point, header.seeds[run]) {
-                            Ok(items) => Outcome::Done(items),
-                            Err(message) => Outcome::Failed(message),
-                        };
-                        // The receiver only goes away on a write error, which is reported.
-                        let _ = tx.send((run, outcome));
+                        for (&run, result) in runs.iter().zip(model.run_batch(&batch)) {
+                            let outcome = match result {
+                                Ok(items) => Outcome::Done(items),
+                                Err(message) => Outcome::Failed(message),
+                            };
+                            // The receiver only goes away on a write error, which is reported.
+                            let _ = tx.send((run, outcome));
+                        }
                     });
                 });
             });

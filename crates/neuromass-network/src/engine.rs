@@ -288,7 +288,8 @@ impl Simulation {
                 let base = mass_state(n, m);
                 state_index.extend((0..mass.state_names().len()).map(|v| base + v));
             }
-            let init = node.resolved_initial_state(rng::derive_seed(options.seed, n as u64));
+            let (seed, index) = node.random_stream().unwrap_or((options.seed, n as u64));
+            let init = node.resolved_initial_state(rng::derive_seed(seed, index));
             for (&ix, &v) in state_index.iter().zip(&init) {
                 state[ix] = v;
             }
@@ -328,8 +329,8 @@ impl Simulation {
                     if p.is_silent() {
                         continue;
                     }
-                    let key =
-                        stream_key(options.seed, &[NOISE_DOMAIN, n as u64, m as u64, c as u64]);
+                    let (seed, index) = node.random_stream().unwrap_or((options.seed, n as u64));
+                    let key = stream_key(seed, &[NOISE_DOMAIN, index, m as u64, c as u64]);
                     let process = OuProcess::new(p.mu, p.sigma, p.tau, key)?;
                     noise.push(NoiseChannel {
                         external: mass_external(n, m) + c,

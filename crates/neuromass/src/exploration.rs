@@ -37,7 +37,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigError, RunConfig};
 use crate::summary::dominant_frequency;
-use neuromass_explore::{Item, Model, Space};
+use neuromass_core::{Network, SquareMatrix};
+use neuromass_explore::{Item, Model, RunResult, Space};
+use neuromass_network::{RunOutput, Simulation, SimulationOptions};
 
 /// An exploration description.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -207,7 +209,123 @@ impl Model for ConfigModel {
     fn run(&self, point: &[(String, f64)], seed: u64) -> Result<Vec<Item>, String> {
         let mut c = self.at(point, seed).map_err(|e| e.to_string())?;
         let artifacts = c.run_with(false).map_err(|e| e.to_string())?;
-        let out = &artifacts.output;
+        Ok(self.items(
+            &c,
+            &artifacts.output,
+            artifacts.fc_fit.as_ref(),
+            artifacts.fcd_ks.as_ref(),
+        ))
+    }
+
+    fn batch_size(&self) -> usize {
+        if self.side_by_side_possible() {
+            SIDE_BY_SIDE_RUNS
+        } else {
+            1
+        }
+    }
+
+    fn run_batch(&self, runs: &[(Vec<(String, f64)>, u64)]) -> Vec<RunResult> {
+        self.run_side_by_side(runs).unwrap_or_else(|| {
+            runs.iter()
+                .map(|(point, seed)| self.run(point, *seed))
+                .collect()
+        })
+    }
+}
+
+/// Runs integrated side by side in one simulation (see [`ConfigModel::run_side_by_side`]).
+const SIDE_BY_SIDE_RUNS: usize = 8;
+/// Largest number of nodes, over all runs, integrated side by side.
+const SIDE_BY_SIDE_NODES: usize = 64;
+
+impl ConfigModel {
+    /// Whether runs of this model may be integrated side by side: no stimulus inputs
+    /// and no BOLD (both are attached per run).
+    fn side_by_side_possible(&self) -> bool {
+        let nodes: usize = self.base.nodes.iter().map(|n| n.count.unwrap_or(1)).sum();
+        self.base.inputs.is_empty() && self.base.bold.is_none() && 2 * nodes <= SIDE_BY_SIDE_NODES
+    }
+
+    /// Integrate small runs side by side as one network of disconnected copies (block-
+    /// diagonal connectivity, each copy's nodes drawing the random streams of their own run),
+    /// so the engine's per-step overhead is shared and the CPU overlaps their work. Every
+    /// number equals the run's own [`run`](Model::run). `None` when the runs cannot be
+    /// joined (different step or duration, too many nodes, a build error) or the joint run
+    /// fails: the caller then runs them one by one, which also names any failure.
+    fn run_side_by_side(&self, runs: &[(Vec<(String, f64)>, u64)]) -> Option<Vec<RunResult>> {
+        if runs.len() < 2 || !self.side_by_side_possible() {
+            return None;
+        }
+        let mut parts = Vec::with_capacity(runs.len());
+        for (point, seed) in runs {
+            let mut c = self.at(point, *seed).ok()?;
+            c.resolve_seed();
+            let (net, opts) = c.build().ok()?;
+            parts.push((c, net, opts));
+        }
+        let (first_config, first_net, first_opts) = &parts[0];
+        let couplings = first_net.couplings();
+        let total: usize = parts.iter().map(|(_, n, _)| n.nodes().len()).sum();
+        let same = |(c, n, o): &(RunConfig, Network, SimulationOptions)| {
+            c.duration == first_config.duration
+                && SimulationOptions {
+                    seed: 0,
+                    ..o.clone()
+                } == SimulationOptions {
+                    seed: 0,
+                    ..first_opts.clone()
+                }
+                && n.couplings() == couplings
+        };
+        if total > SIDE_BY_SIDE_NODES || !parts.iter().all(same) {
+            return None;
+        }
+        let mut nodes = Vec::with_capacity(total);
+        let (mut cmat, mut dmat) = (SquareMatrix::zeros(total), SquareMatrix::zeros(total));
+        let mut offset = 0;
+        for (_, net, opts) in &parts {
+            let n = net.nodes().len();
+            for (i, node) in net.nodes().iter().enumerate() {
+                let mut node = node.clone();
+                node.set_random_stream(opts.seed, i as u64);
+                nodes.push(node);
+                for j in 0..n {
+                    cmat.set(offset + i, offset + j, net.connectivity().get(i, j));
+                    dmat.set(offset + i, offset + j, net.delays().get(i, j));
+                }
+            }
+            offset += n;
+        }
+        let mut joint = Network::new(nodes, cmat, dmat).ok()?;
+        for c in couplings {
+            joint = joint.couple(c).ok()?;
+        }
+        let mut sim = Simulation::new(&joint, first_opts).ok()?;
+        let out = sim.run(first_config.duration).ok()?;
+        let mut offset = 0;
+        let mut results = Vec::with_capacity(parts.len());
+        for (c, net, _) in &parts {
+            let n = net.nodes().len();
+            let own = RunOutput {
+                dt: out.dt,
+                t: out.t.clone(),
+                nodes: out.nodes[offset..offset + n].to_vec(),
+            };
+            results.push(Ok(self.items(c, &own, None, None)));
+            offset += n;
+        }
+        Some(results)
+    }
+
+    /// The named results of one run: fit scores, kept variables and summaries.
+    fn items(
+        &self,
+        c: &RunConfig,
+        out: &RunOutput,
+        fc_fit: Option<&Vec<f64>>,
+        fcd_ks: Option<&Vec<f64>>,
+    ) -> Vec<Item> {
         let sample_ms = c.sampling_dt.unwrap_or(c.dt);
         let first = out
             .t
@@ -227,7 +345,7 @@ impl Model for ConfigModel {
         };
         let mut items = Vec::new();
         // A base model with `[bold] fit = ...` scores every run against the empirical FCs.
-        if let Some(fit) = &artifacts.fc_fit {
+        if let Some(fit) = fc_fit {
             items.push(Item::scalar(
                 "fc_fit_mean",
                 fit.iter().sum::<f64>() / fit.len().max(1) as f64,
@@ -236,7 +354,7 @@ impl Model for ConfigModel {
         }
         // ... and by the KS distance of its FCD to each subject's (mean: neurolib's
         // per-subject `ts_kolmogorov`, averaged), when the run is long enough for it.
-        if let Some(ks) = &artifacts.fcd_ks {
+        if let Some(ks) = fcd_ks {
             items.push(Item::scalar(
                 "fcd_ks_mean",
                 ks.iter().sum::<f64>() / ks.len().max(1) as f64,
@@ -286,13 +404,65 @@ impl Model for ConfigModel {
                 items.push(Item::vector(format!("{var}_{suffix}"), data));
             }
         }
-        Ok(items)
+        items
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Runs integrated side by side give exactly the numbers of runs made one by one,
+    /// with noise on, and a diverging run in the batch fails alone with its own message.
+    #[test]
+    fn side_by_side_runs_equal_single_runs() {
+        let base = RunConfig::from_toml(
+            r#"
+            duration = 300.0
+            dt = 0.1
+            sampling_dt = 1.0
+            record = ["r_mean_EXC"]
+            [[nodes]]
+            model = "aln"
+            params = { "*input_0.sigma" = 0.05 }
+            "#,
+        )
+        .unwrap();
+        let keep = KeepConfig {
+            from_ms: 100.0,
+            variables: vec!["r_mean_EXC".into()],
+            summaries: vec!["r_mean_EXC".into()],
+            ..Default::default()
+        };
+        let model = ConfigModel { base, keep };
+        assert_eq!(model.batch_size(), SIDE_BY_SIDE_RUNS);
+        let path = "ALNNode_0.ALNMassEXC_0.ext_exc_current".to_string();
+        let runs: Vec<(Vec<(String, f64)>, u64)> = [(0.5, 11), (2.0, 12), (3.0, 13)]
+            .iter()
+            .map(|&(v, seed)| (vec![(path.clone(), v)], seed))
+            .collect();
+        let joint = model
+            .run_side_by_side(&runs)
+            .expect("these runs can be joined");
+        let bits = |items: &[Item]| -> Vec<(String, Vec<u64>)> {
+            items
+                .iter()
+                .map(|i| (i.name.clone(), i.data.iter().map(|x| x.to_bits()).collect()))
+                .collect()
+        };
+        for ((point, seed), batched) in runs.iter().zip(&joint) {
+            let single = model.run(point, *seed).unwrap();
+            assert_eq!(bits(batched.as_ref().unwrap()), bits(&single), "{point:?}");
+        }
+        // A run that diverges makes the joint run fail: each run then stands alone.
+        let mut with_bad = runs.clone();
+        with_bad.push((vec![(path.clone(), 1e9)], 14));
+        assert!(model.run_side_by_side(&with_bad).is_none());
+        let outcomes = model.run_batch(&with_bad);
+        assert!(outcomes[..3].iter().all(Result::is_ok));
+        let err = outcomes[3].as_ref().unwrap_err();
+        assert!(err.contains("diverged"), "{err}");
+    }
 
     /// The `connectivity` axis scales a dataset's connectome as it scales an inline matrix.
     #[test]
