@@ -10,7 +10,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use neuromass::config::RunConfig;
 use neuromass::exploration::{ConfigModel, KeepConfig};
-use neuromass::explore::{Exploration, Mode, Space};
+use neuromass::explore::{Exploration, Mode, Model, Space};
 
 fn explore(c: &mut Criterion) {
     let base = RunConfig::from_toml(
@@ -56,6 +56,44 @@ fn explore(c: &mut Criterion) {
                         .quiet(true)
                         .run(&model, &out, Mode::Force)
                         .expect("the exploration runs")
+                });
+            },
+        );
+    }
+    // The same runs without the exploration machinery (no journal, no HDF5): the
+    // difference to the figures above is the cost of storage.
+    let points: Vec<(Vec<(String, f64)>, u64)> = (0..16)
+        .map(|k| {
+            let point = vec![
+                (
+                    "ALNNode_0.ALNMassEXC_0.ext_exc_current".to_string(),
+                    (k / 4) as f64,
+                ),
+                (
+                    "ALNNode_0.ALNMassINH_1.ext_inh_current".to_string(),
+                    (k % 4) as f64,
+                ),
+            ];
+            (point, k as u64)
+        })
+        .collect();
+    for threads in [1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
+        group.bench_with_input(
+            BenchmarkId::new("runs_only", threads),
+            &threads,
+            |b, _| {
+                b.iter(|| {
+                    pool.install(|| {
+                        use rayon::prelude::*;
+                        points
+                            .par_chunks(points.len().div_ceil(threads))
+                            .map(|batch| model.run_batch(batch).len())
+                            .sum::<usize>()
+                    })
                 });
             },
         );

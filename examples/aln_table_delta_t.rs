@@ -52,11 +52,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         delta_t,
         ..AdexNeuron::default()
     };
-    println!("computing the ALN table for DeltaT = {delta_t} mV (shipped: 1.5 mV) ...");
-    let spec = AlnTableSpec::new(neuron);
-    if !(reuse && std::path::Path::new(&path).exists()) {
-        compute(&spec, &path)?;
-    }
+    let delta_t = if reuse && std::path::Path::new(&path).exists() {
+        // Label the results with the neuron the file records, not the argument.
+        match neuromass::models::TransferTable::load(&path)?.neuron() {
+            Some(n) => {
+                println!(
+                    "reusing the ALN table {path} (DeltaT = {} mV; shipped: 1.5 mV)",
+                    n.delta_t
+                );
+                n.delta_t
+            }
+            None => {
+                println!(
+                    "reusing the ALN table {path} (records no neuron; assuming DeltaT = {delta_t} mV)"
+                );
+                delta_t
+            }
+        }
+    } else {
+        println!("computing the ALN table for DeltaT = {delta_t} mV (shipped: 1.5 mV) ...");
+        compute(&AlnTableSpec::new(neuron), &path)?;
+        delta_t
+    };
     report(&path, delta_t)
 }
 

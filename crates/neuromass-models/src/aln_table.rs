@@ -1103,31 +1103,39 @@ impl Solver {
             }
             pending = next;
         }
-        // Interpolate onto the full frequency grid, with an error estimate per frequency:
-        // the largest difference to the interpolants on the two shifted stencils.
+        // Interpolate onto the full frequency grid. Error estimate of each interval: the
+        // largest difference, at its midpoint, to the interpolants on the stencils shifted
+        // one node either way (extrapolating ones in the end intervals).
+        let n_nodes = nodes.len();
+        let interval_est: Vec<(f64, f64)> = (0..n_nodes - 1)
+            .map(|i| {
+                let u = 0.5 * (nodes[i].0 + nodes[i + 1].0);
+                let centre = centred_stencil(i, n_nodes);
+                let (m, s) = interpolate_stencil(&nodes, centre, u);
+                let (mut em, mut es) = (0.0f64, 0.0f64);
+                for lo in [centre.saturating_sub(1), (centre + 1).min(n_nodes - 4)] {
+                    if lo != centre {
+                        let (am, a_s) = interpolate_stencil(&nodes, lo, u);
+                        em = em.max((am.re - m.re).abs()).max((am.im - m.im).abs());
+                        es = es.max((a_s.re - s.re).abs()).max((a_s.im - s.im).abs());
+                    }
+                }
+                (em, es)
+            })
+            .collect();
         let nf = self.freqs.len();
         let (mut resp_mu, mut resp_sig) = (Vec::with_capacity(nf), Vec::with_capacity(nf));
         let (mut est_mu, mut est_sig) = (Vec::with_capacity(nf), Vec::with_capacity(nf));
-        let n_nodes = nodes.len();
         let mut i = 0;
         for &u in &self.ln_freqs {
             while i + 2 < n_nodes && nodes[i + 1].0 <= u {
                 i += 1;
             }
-            let centre = centred_stencil(i, n_nodes);
-            let (m, s) = interpolate_stencil(&nodes, centre, u);
-            let (mut em, mut es) = (0.0f64, 0.0f64);
-            for lo in [i.saturating_sub(2), i.min(n_nodes.saturating_sub(4))] {
-                if lo != centre {
-                    let (am, a_s) = interpolate_stencil(&nodes, lo, u);
-                    em = em.max((am.re - m.re).abs()).max((am.im - m.im).abs());
-                    es = es.max((a_s.re - s.re).abs()).max((a_s.im - s.im).abs());
-                }
-            }
+            let (m, s) = interpolate_stencil(&nodes, centred_stencil(i, n_nodes), u);
             resp_mu.push(m);
             resp_sig.push(s);
-            est_mu.push(em);
-            est_sig.push(es);
+            est_mu.push(interval_est[i].0);
+            est_sig.push(interval_est[i].1);
         }
         let (mut tau_mu, ok_mu) = fit_fast_checked(&self.freqs, &resp_mu, &est_mu);
         let (mut tau_sigma, ok_sigma) = if fit_sigma {
@@ -1381,6 +1389,34 @@ mod tests {
         let a: Vec<f64> = (0..1000).map(|i| (i as f64).sin().abs()).collect();
         let plain: f64 = a.iter().sum();
         assert!((pairwise_sum(&a) - plain).abs() < 1e-10);
+    }
+
+    #[test]
+    fn fit_check_flags_fits_the_interpolation_error_could_move() {
+        let freqs = Numerics::default().frequencies_khz();
+        let tau = 0.2;
+        let resp: Vec<C64> = freqs
+            .iter()
+            .map(|f| C64::new(1.0, 0.0).div_numpy(C64::new(1.0, 2.0 * PI * f * tau)))
+            .collect();
+        // The fine grid is 0.001 + 0.01 j ms.
+        let exact = vec![0.0; freqs.len()];
+        let (fitted, ok) = fit_fast_checked(&freqs, &resp, &exact);
+        assert!((fitted - 0.201).abs() < 1e-9 && ok, "{fitted} {ok}");
+        assert_eq!(fit_fast(&freqs, &resp, true), fitted);
+        // Known to ±1e-3 the fit is still safe; to ±0.05 a neighbour could fit better.
+        let small = vec![1e-3; freqs.len()];
+        assert_eq!(fit_fast_checked(&freqs, &resp, &small), (fitted, true));
+        let rough = vec![0.05; freqs.len()];
+        assert_eq!(fit_fast_checked(&freqs, &resp, &rough), (fitted, false));
+        // A slow filter: the check looks 81 steps (4 % of τ) out.
+        let resp: Vec<C64> = freqs
+            .iter()
+            .map(|f| C64::new(1.0, 0.0).div_numpy(C64::new(1.0, 2.0 * PI * f * 20.0)))
+            .collect();
+        let (fitted, ok) = fit_fast_checked(&freqs, &resp, &small);
+        assert!((fitted - 20.001).abs() < 1e-9 && ok, "{fitted} {ok}");
+        assert!(!fit_fast_checked(&freqs, &resp, &rough).1);
     }
 
     #[test]
