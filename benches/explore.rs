@@ -82,21 +82,17 @@ fn explore(c: &mut Criterion) {
             .num_threads(threads)
             .build()
             .expect("a thread pool");
-        group.bench_with_input(
-            BenchmarkId::new("runs_only", threads),
-            &threads,
-            |b, _| {
-                b.iter(|| {
-                    pool.install(|| {
-                        use rayon::prelude::*;
-                        points
-                            .par_chunks(points.len().div_ceil(threads))
-                            .map(|batch| model.run_batch(batch).len())
-                            .sum::<usize>()
-                    })
-                });
-            },
-        );
+        group.bench_with_input(BenchmarkId::new("runs_only", threads), &threads, |b, _| {
+            b.iter(|| {
+                pool.install(|| {
+                    use rayon::prelude::*;
+                    points
+                        .par_chunks(points.len().div_ceil(threads))
+                        .map(|batch| model.run_batch(batch).len())
+                        .sum::<usize>()
+                })
+            });
+        });
     }
     group.finish();
 }
