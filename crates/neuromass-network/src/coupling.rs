@@ -165,6 +165,10 @@ fn accumulate(
     }
 }
 
+/// Columns summed over four interleaved partial sums (terms `t ≡ 0, 1, 2, 3 mod 4`), added
+/// as `(s0 + s1) + (s2 + s3)` and then the remaining terms in order: four independent
+/// addition chains instead of one, so long rows (network couplings) are not bound by the
+/// latency of one addition per term. The order is fixed, so results are reproducible.
 #[inline(always)]
 fn accumulate_fixed<const K: usize>(
     offsets: &[u32],
@@ -172,8 +176,28 @@ fn accumulate_fixed<const K: usize>(
     history: &[f64],
     f: impl Fn(f64) -> f64,
 ) -> [f64; K] {
+    let mut partial = [[0.0; K]; 4];
+    let quads = offsets.len() / 4;
+    for (o, w) in offsets
+        .chunks_exact(4)
+        .zip(weights.chunks_exact(4 * K))
+        .take(quads)
+    {
+        for (lane, sums) in partial.iter_mut().enumerate() {
+            let h = f(history[o[lane] as usize]);
+            for c in 0..K {
+                sums[c] += w[lane * K + c] * h;
+            }
+        }
+    }
     let mut acc = [0.0; K];
-    for (&o, w) in offsets.iter().zip(weights.chunks_exact(K)) {
+    for c in 0..K {
+        acc[c] = (partial[0][c] + partial[1][c]) + (partial[2][c] + partial[3][c]);
+    }
+    for (&o, w) in offsets[4 * quads..]
+        .iter()
+        .zip(weights[4 * quads * K..].chunks_exact(K))
+    {
         let h = f(history[o as usize]);
         for c in 0..K {
             acc[c] += w[c] * h;
