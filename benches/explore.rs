@@ -8,34 +8,11 @@
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use neuromass::config::RunConfig;
-use neuromass::exploration::{ConfigModel, KeepConfig};
-use neuromass::explore::{Exploration, Mode, Model, Space};
+use neuromass::exploration::reference_exploration;
+use neuromass::explore::{Exploration, Mode, Model};
 
 fn explore(c: &mut Criterion) {
-    let base = RunConfig::from_toml(
-        r#"
-        duration = 5000.0
-        dt = 0.1
-        sampling_dt = 1.0
-        record = ["r_mean_EXC"]
-        [[nodes]]
-        model = "aln"
-        params = { "*input_0.mu" = 0.0 }
-        "#,
-    )
-    .expect("a valid base model");
-    let keep = KeepConfig {
-        from_ms: 1000.0,
-        summaries: vec!["r_mean_EXC".into()],
-        ..Default::default()
-    };
-    let model = ConfigModel { base, keep };
-    let grid = vec![0.0, 1.0, 2.0, 3.0];
-    let space = Space::grid(vec![
-        ("ALNNode_0.ALNMassEXC_0.ext_exc_current", grid.clone()),
-        ("ALNNode_0.ALNMassINH_1.ext_inh_current", grid),
-    ]);
+    let (model, space) = reference_exploration().expect("the shipped reference exploration");
     let dir = std::env::temp_dir().join(format!("neuromass-bench-explore-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a scratch directory");
     let mut group = c.benchmark_group("explore_aln_4x4_5s");
@@ -62,19 +39,15 @@ fn explore(c: &mut Criterion) {
     }
     // The same runs without the exploration machinery (no journal, no HDF5): the
     // difference to the figures above is the cost of storage.
-    let points: Vec<(Vec<(String, f64)>, u64)> = (0..16)
-        .map(|k| {
-            let point = vec![
-                (
-                    "ALNNode_0.ALNMassEXC_0.ext_exc_current".to_string(),
-                    (k / 4) as f64,
-                ),
-                (
-                    "ALNNode_0.ALNMassINH_1.ext_inh_current".to_string(),
-                    (k % 4) as f64,
-                ),
-            ];
-            (point, k as u64)
+    let (paths, values) = (space.paths(), space.points().expect("a valid grid"));
+    let points: Vec<(Vec<(String, f64)>, u64)> = values
+        .iter()
+        .enumerate()
+        .map(|(k, v)| {
+            (
+                paths.iter().cloned().zip(v.iter().copied()).collect(),
+                k as u64,
+            )
         })
         .collect();
     for threads in [1usize, 2] {

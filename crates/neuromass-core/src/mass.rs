@@ -95,8 +95,8 @@ pub trait NeuralMass: Clone + Debug + Send + Sync + 'static {
 
 /// A group of masses of one concrete type, integrated together.
 ///
-/// State, inputs, external inputs and derivatives are contiguous arrays laid out
-/// `[mass][variable]`, `[mass][input]`, `[mass][channel]`, `[mass][variable]`.
+/// State, inputs and external inputs are contiguous arrays laid out `[mass][variable]`,
+/// `[mass][input]`, `[mass][channel]`.
 pub trait MassBlock: Send + Sync + Debug {
     /// Number of masses in the block.
     fn len(&self) -> usize;
@@ -110,8 +110,6 @@ pub trait MassBlock: Send + Sync + Debug {
     fn input_len(&self) -> usize;
     /// External channels per mass.
     fn external_len(&self) -> usize;
-    /// Evaluate the right-hand side of every mass.
-    fn derivatives(&self, state: &[f64], inputs: &[f64], external: &[f64], derivative: &mut [f64]);
     /// One explicit Euler step of every mass, `state += dt * derivatives`; returns whether
     /// the new state is finite. `scratch` holds at least one mass's state.
     fn euler_step(
@@ -164,18 +162,6 @@ impl<M: NeuralMass> MassBlock for Block<M> {
     }
     fn external_len(&self) -> usize {
         self.external_len
-    }
-    #[inline]
-    fn derivatives(&self, state: &[f64], inputs: &[f64], external: &[f64], derivative: &mut [f64]) {
-        let (ns, ni, ne) = (self.state_len, self.input_len, self.external_len);
-        for (k, mass) in self.masses.iter().enumerate() {
-            mass.derivatives(
-                &state[k * ns..(k + 1) * ns],
-                &inputs[k * ni..(k + 1) * ni],
-                &external[k * ne..(k + 1) * ne],
-                &mut derivative[k * ns..(k + 1) * ns],
-            );
-        }
     }
     #[inline]
     fn euler_step(

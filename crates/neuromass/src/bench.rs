@@ -34,12 +34,11 @@ use serde_json::json;
 
 use neuromass_core::rng::SplitMix64;
 use neuromass_core::{Coupling, Network, Node, SquareMatrix};
-use neuromass_explore::{Exploration, Mode, Space};
+use neuromass_explore::{Exploration, Mode};
 use neuromass_models::{AlnNode, ThalamicNode};
 use neuromass_network::{SimError, Simulation, SimulationOptions};
 
 use crate::config::{ConfigError, RunConfig};
-use crate::exploration::{ConfigModel, KeepConfig};
 
 /// Errors of running the benchmark workloads.
 #[derive(Debug, thiserror::Error)]
@@ -631,28 +630,7 @@ fn peak_memory(options: &BenchOptions) -> Result<(f64, String), BenchError> {
 
 fn exploration(quick: bool) -> Result<(f64, String), BenchError> {
     let reps = if quick { 1 } else { 5 };
-    let base = RunConfig::from_toml(
-        r#"
-        duration = 5000.0
-        dt = 0.1
-        sampling_dt = 1.0
-        record = ["r_mean_EXC"]
-        [[nodes]]
-        model = "aln"
-        params = { "*input_0.mu" = 0.0 }
-        "#,
-    )?;
-    let keep = KeepConfig {
-        from_ms: 1000.0,
-        summaries: vec!["r_mean_EXC".into()],
-        ..Default::default()
-    };
-    let model = ConfigModel { base, keep };
-    let grid = vec![0.0, 1.0, 2.0, 3.0];
-    let space = Space::grid(vec![
-        ("ALNNode_0.ALNMassEXC_0.ext_exc_current", grid.clone()),
-        ("ALNNode_0.ALNMassINH_1.ext_inh_current", grid),
-    ]);
+    let (model, space) = crate::exploration::reference_exploration()?;
     let dir = std::env::temp_dir().join(format!("neuromass-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)
         .map_err(|e| BenchError::Io(format!("cannot create `{}`: {e}", dir.display())))?;

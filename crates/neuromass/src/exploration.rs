@@ -107,6 +107,27 @@ impl ExploreConfig {
     }
 }
 
+/// neurolib's reference exploration, as shipped in `datasets/examples/aln_grid.toml`: one
+/// ALN node, a 4 × 4 grid over its EXC and INH external currents, 5 s per run, summaries of
+/// `r_mean_EXC` (the workload of the exploration benchmarks).
+pub fn reference_exploration() -> Result<(ConfigModel, Space), ConfigError> {
+    let text = include_str!("../../../datasets/examples/aln_grid.toml");
+    let config: ExploreConfig = toml::from_str(text).map_err(|e| ConfigError::Toml {
+        path: Some("datasets/examples/aln_grid.toml".into()),
+        message: e.to_string(),
+    })?;
+    let base = config
+        .base
+        .ok_or_else(|| ConfigError::Invalid("aln_grid.toml has an inline [base]".into()))?;
+    Ok((
+        ConfigModel {
+            base,
+            keep: config.keep,
+        },
+        config.space,
+    ))
+}
+
 /// A [`RunConfig`] run at the points of an exploration, keeping what [`KeepConfig`] says.
 #[derive(Debug, Clone)]
 pub struct ConfigModel {
