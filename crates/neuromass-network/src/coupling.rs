@@ -10,8 +10,8 @@
 //!    masses listening to the same rate — share one *gather*: each delayed value is read
 //!    from the history once and multiplied into one accumulator per weight column.
 //!
-//! Each column sums its terms in the order they were given, so the result does not depend
-//! on how rows were grouped.
+//! Each column sums its terms in a fixed order (four interleaved partial sums, then the
+//! remainder), so the result does not depend on how rows were grouped or on threads.
 
 use std::collections::HashMap;
 
