@@ -5,8 +5,6 @@
 //! dt=0.1)` on them with every column repeated 10 times. `bold_single_run` is one run,
 //! `bold_chunked` three 20 s chunks with the state carried over.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::path::PathBuf;
 
 use neuromass_fit::bold::{BoldError, BoldMonitor, BoldState, bold_from_rates};
@@ -16,52 +14,9 @@ const REPEAT: usize = 10;
 /// Required agreement: max |ours − neurolib| / max |neurolib| per region.
 const TOL: f64 = 1e-10;
 
-// ------------------------------------------------------------------------------------------
-// allocation counting (this thread only; other tests may run in parallel threads)
-
-struct Counting;
-
-thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<u64> = const { Cell::new(0) };
-}
-
-fn note() {
-    let _ = COUNTING.try_with(|on| {
-        if on.get() {
-            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-        }
-    });
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-fn count_allocations<T>(f: impl FnOnce() -> T) -> (T, u64) {
-    COUNT.with(|c| c.set(0));
-    COUNTING.with(|on| on.set(true));
-    let out = f();
-    COUNTING.with(|on| on.set(false));
-    (out, COUNT.with(Cell::get))
-}
+#[path = "../../../tests/support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::count;
 
 // ------------------------------------------------------------------------------------------
 // golden data
@@ -191,7 +146,7 @@ fn streaming_push_matches_neurolib_without_allocating() {
     // (vec![v; n] would clone `v` without its capacity)
     let mut bold: Vec<Vec<f64>> = (0..n).map(|_| Vec::with_capacity(samples)).collect();
     let mut column = vec![0.0; n];
-    let ((), allocations) = count_allocations(|| {
+    let ((), allocations) = count(|| {
         for k in 0..g.rates_1ms[0].len() {
             for (c, row) in column.iter_mut().zip(&g.rates_1ms) {
                 *c = row[k];
