@@ -171,25 +171,12 @@ def measure_memory(quick):
 
 
 def install_multimodel_shims():
-    """neurolib 0.6.2's MultiModel on NumPy 2 / Python 3.11 (see tools/reference/stochastic_aln.py)."""
-    import builtins
-    import types
+    """neurolib 0.6.2's MultiModel on NumPy 2 / Python 3.11 (tools/reference/neurolib_shims.py)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, os.path.join(here, "..", "tools", "reference"))
+    import neurolib_shims
 
-    import numpy as np
-
-    np.float = float
-    np.object = object
-    from neurolib.models.multimodel.builder.base import backend as nl_backend
-
-    def compile_shim(source, filename, mode, *args, **kwargs):
-        code = builtins.compile(source, filename, mode, *args, **kwargs)
-        if filename == "<string>" and mode == "exec":
-            funcs = [c for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name == "integrate"]
-            if len(funcs) == 1:
-                return types.SimpleNamespace(co_consts=(funcs[0], None, None))
-        return code
-
-    nl_backend.compile = compile_shim
+    neurolib_shims.install()
 
 
 def time_multimodel(n_nodes, quick):

@@ -77,39 +77,20 @@ and a "det" line with the same five statistics for sigma = 0. The last line is
   "RESULT <json>"  (all numbers, per regime) for machine use; --json FILE also writes it.
 """
 import argparse
-import builtins
 import importlib.metadata
 import json
 import os
 import sys
 import time
-import types
 
 import numpy as np
 
 # --- run-time shims for neurolib 0.6.2 on Python 3.11 + NumPy 2 (no site-packages edits) ---
-np.float = float  # removed alias, used by neurolib.models.multimodel.model
-np.object = object  # removed alias
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import neurolib_shims  # noqa: E402
 
+neurolib_shims.install()
 import numba  # noqa: E402
-from neurolib.models.multimodel.builder.base import backend as _nl_backend  # noqa: E402
-
-
-def _compile_shim(source, filename, mode, *args, **kwargs):
-    """neurolib's NumbaBackend.compile_to_numba compiles its generated Euler template with
-    ``compile(..., "<string>", "exec")`` and takes the function's code object as
-    ``co_consts[-3]``. On Python 3.11 the module's co_consts are (code, None), so that
-    index fails. This shim (installed as the ``compile`` global of neurolib's backend
-    module only) returns an object whose co_consts[-3] is the ``integrate`` code object."""
-    code = builtins.compile(source, filename, mode, *args, **kwargs)
-    if filename == "<string>" and mode == "exec":
-        funcs = [c for c in code.co_consts if isinstance(c, types.CodeType) and c.co_name == "integrate"]
-        if len(funcs) == 1:
-            return types.SimpleNamespace(co_consts=(funcs[0], None, None))
-    return code
-
-
-_nl_backend.compile = _compile_shim
 
 from neurolib.models.multimodel import ALNNode, MultiModel  # noqa: E402
 from neurolib.utils.stimulus import OrnsteinUhlenbeckProcess  # noqa: E402
