@@ -85,6 +85,14 @@ pub trait NeuralMass: Clone + Debug + Send + Sync + 'static {
     /// every parameter change it makes; a mass without derived quantities ignores it.
     fn parameters_changed(&mut self) {}
 
+    /// A block that integrates masses of this type, holding a copy of `self`. The default
+    /// is [`Block`], which calls [`derivatives`](Self::derivatives) mass by mass; a model
+    /// can return its own [`MassBlock`] that steps several masses at once (e.g. with SIMD),
+    /// provided it gives the same numbers.
+    fn new_block(&self) -> Box<dyn MassBlock> {
+        Box::new(Block::new(self))
+    }
+
     /// The right-hand side `d state / dt`.
     ///
     /// `state` has `state_names().len()` entries, `inputs` one per [`inputs`](Self::inputs),
@@ -95,8 +103,11 @@ pub trait NeuralMass: Clone + Debug + Send + Sync + 'static {
 
 /// A group of masses of one concrete type, integrated together.
 ///
-/// State, inputs and external inputs are contiguous arrays laid out `[mass][variable]`,
-/// `[mass][input]`, `[mass][channel]`.
+/// State, inputs and external inputs are structure-of-arrays: `[variable][mass]`,
+/// `[input][mass]`, `[channel][mass]` (variable `v` of mass `k` at `v * len() + k`), so
+/// one variable of every mass in the block is contiguous and the masses can be stepped as
+/// vectors. [`Block`] steps any [`NeuralMass`] one mass at a time; a model may provide its
+/// own vectorised block through [`NeuralMass::new_block`].
 pub trait MassBlock: Send + Sync + Debug {
     /// Number of masses in the block.
     fn len(&self) -> usize;
@@ -111,7 +122,8 @@ pub trait MassBlock: Send + Sync + Debug {
     /// External channels per mass.
     fn external_len(&self) -> usize;
     /// One explicit Euler step of every mass, `state += dt * derivatives`; returns whether
-    /// the new state is finite. `scratch` holds at least one mass's state.
+    /// the new state is finite. `scratch` holds at least two states of one mass plus its
+    /// inputs and external channels.
     fn euler_step(
         &self,
         state: &mut [f64],
@@ -138,7 +150,8 @@ pub struct Block<M: NeuralMass> {
 }
 
 impl<M: NeuralMass> Block<M> {
-    fn new(first: &M) -> Self {
+    /// A block holding a copy of `first` (its derived quantities refreshed).
+    pub fn new(first: &M) -> Self {
         let mut first = first.clone();
         first.parameters_changed();
         Block {
@@ -173,30 +186,47 @@ impl<M: NeuralMass> MassBlock for Block<M> {
         dt: f64,
     ) -> bool {
         let (ns, ni, ne) = (self.state_len, self.input_len, self.external_len);
+        let n = self.masses.len();
+        // Each mass's inputs and channels are copied out of the structure-of-arrays
+        // buffers into contiguous slices for `derivatives`.
+        let (xd, rest) = scratch.split_at_mut((2 * ns).min(scratch.len()));
+        let mut buffer = [0.0; INLINE];
+        let local: &mut [f64] = if ni + ne <= INLINE { &mut buffer } else { rest };
         let mut finite = true;
         for (k, mass) in self.masses.iter().enumerate() {
-            let x = &mut state[k * ns..(k + 1) * ns];
-            let (inp, ext) = (
-                &inputs[k * ni..(k + 1) * ni],
-                &external[k * ne..(k + 1) * ne],
-            );
+            let (inp, ext) = local[..ni + ne].split_at_mut(ni);
+            for (i, v) in inp.iter_mut().enumerate() {
+                *v = inputs[i * n + k];
+            }
+            for (c, v) in ext.iter_mut().enumerate() {
+                *v = external[c * n + k];
+            }
             // The length of `state_names` is a constant for a concrete mass, so one arm
-            // remains: small masses keep their derivative in registers.
+            // remains: small masses keep their state and derivative in registers.
             finite &= match mass.state_names().len() {
-                1 => euler_fixed::<M, 1>(mass, x, inp, ext, dt),
-                2 => euler_fixed::<M, 2>(mass, x, inp, ext, dt),
-                3 => euler_fixed::<M, 3>(mass, x, inp, ext, dt),
-                4 => euler_fixed::<M, 4>(mass, x, inp, ext, dt),
-                5 => euler_fixed::<M, 5>(mass, x, inp, ext, dt),
-                6 => euler_fixed::<M, 6>(mass, x, inp, ext, dt),
-                7 => euler_fixed::<M, 7>(mass, x, inp, ext, dt),
-                8 => euler_fixed::<M, 8>(mass, x, inp, ext, dt),
-                9 => euler_fixed::<M, 9>(mass, x, inp, ext, dt),
-                10 => euler_fixed::<M, 10>(mass, x, inp, ext, dt),
+                1 => euler_fixed::<M, 1>(mass, state, k, n, inp, ext, dt),
+                2 => euler_fixed::<M, 2>(mass, state, k, n, inp, ext, dt),
+                3 => euler_fixed::<M, 3>(mass, state, k, n, inp, ext, dt),
+                4 => euler_fixed::<M, 4>(mass, state, k, n, inp, ext, dt),
+                5 => euler_fixed::<M, 5>(mass, state, k, n, inp, ext, dt),
+                6 => euler_fixed::<M, 6>(mass, state, k, n, inp, ext, dt),
+                7 => euler_fixed::<M, 7>(mass, state, k, n, inp, ext, dt),
+                8 => euler_fixed::<M, 8>(mass, state, k, n, inp, ext, dt),
+                9 => euler_fixed::<M, 9>(mass, state, k, n, inp, ext, dt),
+                10 => euler_fixed::<M, 10>(mass, state, k, n, inp, ext, dt),
                 _ => {
-                    let d = &mut scratch[..ns];
+                    let (x, d) = xd.split_at_mut(ns);
+                    for (v, x) in x.iter_mut().enumerate() {
+                        *x = state[v * n + k];
+                    }
                     mass.derivatives(x, inp, ext, d);
-                    euler_update(x, d, dt)
+                    let mut ok = true;
+                    for (v, (x, d)) in x.iter().zip(d.iter()).enumerate() {
+                        let y = x + dt * d;
+                        state[v * n + k] = y;
+                        ok &= y.is_finite();
+                    }
+                    ok
                 }
             };
         }
@@ -227,27 +257,32 @@ impl<M: NeuralMass> MassBlock for Block<M> {
     }
 }
 
-/// One Euler step of a mass with `N` state variables, the derivative on the stack.
+/// Inputs plus external channels of one mass that [`Block`] keeps on the stack.
+const INLINE: usize = 16;
+
+/// One Euler step of mass `k` (of `n`) with `N` state variables, its state and derivative
+/// on the stack; whether the new state is finite.
 #[inline(always)]
 fn euler_fixed<M: NeuralMass, const N: usize>(
     mass: &M,
-    x: &mut [f64],
+    state: &mut [f64],
+    k: usize,
+    n: usize,
     inputs: &[f64],
     external: &[f64],
     dt: f64,
 ) -> bool {
+    let mut x = [0.0; N];
+    for (v, x) in x.iter_mut().enumerate() {
+        *x = state[v * n + k];
+    }
     let mut d = [0.0; N];
-    mass.derivatives(x, inputs, external, &mut d);
-    euler_update(x, &d, dt)
-}
-
-/// `x += dt * d`; whether the result is finite.
-#[inline(always)]
-fn euler_update(x: &mut [f64], d: &[f64], dt: f64) -> bool {
+    mass.derivatives(&x, inputs, external, &mut d);
     let mut finite = true;
-    for (x, d) in x.iter_mut().zip(d) {
-        *x += dt * d;
-        finite &= x.is_finite();
+    for (v, (x, d)) in x.iter().zip(&d).enumerate() {
+        let y = x + dt * d;
+        state[v * n + k] = y;
+        finite &= y.is_finite();
     }
     finite
 }
@@ -325,7 +360,7 @@ impl<M: NeuralMass> AnyMass for M {
         NeuralMass::warnings(self)
     }
     fn new_block(&self) -> Box<dyn MassBlock> {
-        Box::new(Block::new(self))
+        NeuralMass::new_block(self)
     }
     fn clone_box(&self) -> Box<dyn AnyMass> {
         Box::new(self.clone())

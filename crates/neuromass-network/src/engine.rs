@@ -157,8 +157,8 @@ struct NodeLayout {
     label: String,
     names: Vec<String>,
     state_index: Vec<usize>,
-    /// Per mass: offset of its external channels.
-    external_offset: Vec<usize>,
+    /// Per mass: index of each external channel in the external-input buffer.
+    external_index: Vec<Vec<usize>>,
     external_len: Vec<usize>,
     /// Per mass: its block and index within the block.
     placement: Vec<(usize, usize)>,
@@ -184,8 +184,8 @@ pub struct Simulation {
     step: u64,
     blocks: Vec<BlockSlot>,
     state: Vec<f64>,
-    /// Scratch derivative for masses too large to keep theirs on the stack.
-    derivative: Vec<f64>,
+    /// Scratch for blocks stepping masses too large for their stack buffers.
+    scratch: Vec<f64>,
     inputs: Vec<f64>,
     external: Vec<f64>,
     /// Coupling gathers; term offsets count from the start of the newest history row.
@@ -266,18 +266,26 @@ impl Simulation {
             i0 += ni;
             e0 += ne;
         }
-        let mass_state = |n: usize, m: usize| {
+        // Blocks store structure-of-arrays: variable `v` of the block's mass `k` is at
+        // `start + v * len + k` (likewise inputs and external channels), so one variable of
+        // all masses of a type is contiguous and a block can step them as vectors.
+        let mass_state = |n: usize, m: usize, v: usize| {
             let (b, k) = placement[n][m];
-            slots[b].state.0 + k * slots[b].block.state_len()
+            slots[b].state.0 + v * slots[b].block.len() + k
         };
-        let mass_input = |n: usize, m: usize| {
+        let mass_input = |n: usize, m: usize, i: usize| {
             let (b, k) = placement[n][m];
-            slots[b].inputs.0 + k * slots[b].block.input_len()
+            slots[b].inputs.0 + i * slots[b].block.len() + k
         };
-        let mass_external = |n: usize, m: usize| {
+        let mass_external = |n: usize, m: usize, c: usize| {
             let (b, k) = placement[n][m];
-            slots[b].external.0 + k * slots[b].block.external_len()
+            slots[b].external.0 + c * slots[b].block.len() + k
         };
+        let scratch_len = slots
+            .iter()
+            .map(|s| 2 * s.block.state_len() + s.block.input_len() + s.block.external_len())
+            .max()
+            .unwrap_or(0);
 
         // 2. Node layouts and the initial state.
         let mut state = vec![0.0; s0];
@@ -285,8 +293,7 @@ impl Simulation {
         for (n, node) in network.nodes().iter().enumerate() {
             let mut state_index = Vec::with_capacity(node.state_len());
             for (m, mass) in node.masses().iter().enumerate() {
-                let base = mass_state(n, m);
-                state_index.extend((0..mass.state_names().len()).map(|v| base + v));
+                state_index.extend((0..mass.state_names().len()).map(|v| mass_state(n, m, v)));
             }
             let (seed, index) = node.random_stream().unwrap_or((options.seed, n as u64));
             let init = node.resolved_initial_state(rng::derive_seed(seed, index));
@@ -297,8 +304,15 @@ impl Simulation {
                 label: node.label().to_string(),
                 names: node.state_names().to_vec(),
                 state_index,
-                external_offset: (0..node.masses().len())
-                    .map(|m| mass_external(n, m))
+                external_index: node
+                    .masses()
+                    .iter()
+                    .enumerate()
+                    .map(|(m, mass)| {
+                        (0..mass.external_channels())
+                            .map(|c| mass_external(n, m, c))
+                            .collect()
+                    })
                     .collect(),
                 external_len: node
                     .masses()
@@ -333,7 +347,7 @@ impl Simulation {
                     let key = stream_key(seed, &[NOISE_DOMAIN, index, m as u64, c as u64]);
                     let process = OuProcess::new(p.mu, p.sigma, p.tau, key)?;
                     noise.push(NoiseChannel {
-                        external: mass_external(n, m) + c,
+                        external: mass_external(n, m, c),
                         process,
                     });
                 }
@@ -355,14 +369,14 @@ impl Simulation {
                     let out = node.masses()[j].local_output()?;
                     (w != 0.0).then(|| {
                         (
-                            mass_state(n, j) + out,
+                            mass_state(n, j, out),
                             w,
                             delay_steps(d.get(rule.target, j), dt),
                         )
                     })
                 });
                 builder.push(
-                    mass_input(n, rule.target) + k,
+                    mass_input(n, rule.target, k),
                     CouplingKind::Additive,
                     0,
                     terms,
@@ -416,7 +430,7 @@ impl Simulation {
                             // Validation guarantees a source exists wherever a weight is non-zero.
                             (w != 0.0).then_some((src?, w, lag))
                         });
-                    builder.push(mass_input(i, m) + k, coupling.kind, own, terms);
+                    builder.push(mass_input(i, m, k), coupling.kind, own, terms);
                 }
             }
         }
@@ -487,7 +501,7 @@ impl Simulation {
             dt,
             every,
             step: 0,
-            derivative: vec![0.0; s0],
+            scratch: vec![0.0; scratch_len],
             inputs: vec![0.0; i0],
             external: vec![0.0; e0],
             blocks: slots,
@@ -722,7 +736,7 @@ impl Simulation {
                 ))
                 .into());
             }
-            return Ok(Drive::Channel(layout.external_offset[mass] + c));
+            return Ok(Drive::Channel(layout.external_index[mass][c]));
         }
         let Some(index) = layout.param_names[mass].iter().position(|p| *p == input) else {
             let mut known: Vec<String> = (0..n_ch).map(|c| format!("input_{c}")).collect();
@@ -933,7 +947,7 @@ impl Simulation {
                 &mut self.state[b.state.0..b.state.1],
                 &self.inputs[b.inputs.0..b.inputs.1],
                 &self.external[b.external.0..b.external.1],
-                &mut self.derivative,
+                &mut self.scratch,
                 dt,
             );
         }
