@@ -22,8 +22,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use neuromass_core::{
-    AnyMass, Bounds, ChannelNoise, Coupling, Error, NeuralMass, Node, SquareMatrix, parameters,
+    AnyMass, Bounds, ChannelNoise, Coupling, Error, MassBlock, NeuralMass, Node, SquareMatrix,
+    parameters,
 };
+
+#[cfg(target_arch = "x86_64")]
+use crate::lanes::F64x4;
+use crate::lanes::{Lane, simd_available};
 
 /// The table neurolib 0.6.2 ships (`datasets/aln/quantities_cascade.h5` in this repository).
 pub const DEFAULT_TABLE_PATH: &str = concat!(
@@ -214,6 +219,111 @@ impl TransferTable {
         }
         out
     }
+
+    /// [`lookup`](Self::lookup) of four `(mu, sigma)` pairs at once, with the same
+    /// numbers lane by lane. Only called from AVX2 code (see `lanes`).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn lookup4(&self, mu: F64x4, sigma: F64x4) -> [F64x4; 3] {
+        use std::arch::x86_64::*;
+        // SAFETY: AVX2 is available (the `F64x4` invariant). Gather indices are cells of
+        // the padded grid times 3 plus at most `3 * (stride + 1) + 2`: inside `values`,
+        // because `locate4` yields rows `< n_mu` and columns `< n_sigma` (non-finite
+        // lanes read cell 0), and the padded grid has one more row and column.
+        unsafe {
+            let finite = _mm256_and_pd(mu.finite_mask(), sigma.finite_mask());
+            let (y, dy) = Self::locate4(
+                mu.0,
+                finite,
+                self.mu_first,
+                self.mu_last,
+                self.mu_inv_step,
+                self.n_mu,
+            );
+            let (x, dx) = Self::locate4(
+                sigma.0,
+                finite,
+                self.sigma_first,
+                self.sigma_last,
+                self.sigma_inv_step,
+                self.n_sigma,
+            );
+            let stride = (self.n_sigma + 1) as i32;
+            let three = _mm_set1_epi32(3);
+            let cell = _mm_mullo_epi32(
+                _mm_add_epi32(_mm_mullo_epi32(y, _mm_set1_epi32(stride)), x),
+                three,
+            );
+            let base = self.values.as_ptr() as *const f64;
+            let (one, dx, dy) = (F64x4::splat(1.0), F64x4(dx), F64x4(dy));
+            let corners = [
+                cell,
+                _mm_add_epi32(cell, three),
+                _mm_add_epi32(cell, _mm_set1_epi32(3 * stride)),
+                _mm_add_epi32(cell, _mm_set1_epi32(3 * stride + 3)),
+            ];
+            let nan = _mm256_set1_pd(f64::NAN);
+            let mut out = [F64x4::splat(0.0); 3];
+            for (k, out) in out.iter_mut().enumerate() {
+                let at = |c: __m128i| {
+                    F64x4(_mm256_i32gather_pd::<8>(
+                        base,
+                        _mm_add_epi32(c, _mm_set1_epi32(k as i32)),
+                    ))
+                };
+                let (a, b, c, d) = (
+                    at(corners[0]),
+                    at(corners[1]),
+                    at(corners[2]),
+                    at(corners[3]),
+                );
+                let v = a * (one - dx) * (one - dy)
+                    + b * dx * (one - dy)
+                    + c * (one - dx) * dy
+                    + d * dx * dy;
+                *out = F64x4(_mm256_blendv_pd(nan, v.0, finite));
+            }
+            out
+        }
+    }
+
+    /// [`locate`](Self::locate) in four lanes: cell indices (lanes that are not `finite`
+    /// get cell 0) and weights.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn locate4(
+        x: std::arch::x86_64::__m256d,
+        finite: std::arch::x86_64::__m256d,
+        first: f64,
+        last: f64,
+        inv_step: f64,
+        n: usize,
+    ) -> (std::arch::x86_64::__m128i, std::arch::x86_64::__m256d) {
+        use std::arch::x86_64::*;
+        // SAFETY (caller): AVX2 is available.
+        unsafe {
+            let zero = _mm256_setzero_pd();
+            let top = _mm256_set1_pd((n - 1) as f64);
+            let pos = _mm256_mul_pd(
+                _mm256_sub_pd(x, _mm256_set1_pd(first)),
+                _mm256_set1_pd(inv_step),
+            );
+            let lower = _mm256_min_pd(
+                _mm256_round_pd::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(pos),
+                top,
+            );
+            let mut frac = _mm256_sub_pd(pos, lower);
+            let below = _mm256_cmp_pd::<_CMP_LT_OQ>(x, _mm256_set1_pd(first));
+            let above = _mm256_cmp_pd::<_CMP_GE_OQ>(x, _mm256_set1_pd(last));
+            let edge = _mm256_or_pd(below, above);
+            frac = _mm256_blendv_pd(frac, zero, edge);
+            let mut index = _mm256_blendv_pd(lower, zero, below);
+            index = _mm256_blendv_pd(index, top, above);
+            // Not finite: cell 0, so the gather stays inside the table (the result is NaN).
+            index = _mm256_blendv_pd(zero, index, finite);
+            (_mm256_cvttpd_epi32(index), frac)
+        }
+    }
 }
 
 /// A mass's handle on its table: loaded, or the load error (reported when the network is
@@ -322,92 +432,264 @@ parameters! {
     }
 }
 
-/// Constants of one ALN population derived from its parameters once (see
-/// [`NeuralMass::parameters_changed`]), so a step multiplies instead of dividing.
-#[derive(Debug, Clone, Copy, Default)]
-struct Derived {
-    /// Membrane time constant `C / gL` (ms).
-    tau_m: f64,
-    /// `2 J_e² tau_se tau_m` and `2 J_i² tau_si tau_m`: numerators of the variances.
-    var_e: f64,
-    var_i: f64,
-    /// Scale of network and external-rate input, `c_gl tau_se / J_e_max * Ke_gl`, and its
-    /// squared-input counterpart `(c_gl tau_se / J_e_max)² Ke_gl`.
-    global: f64,
-    global_sq: f64,
-    /// Reciprocals of the synaptic time constants and their squares, of `C` and `tauA`.
-    inv_tau_se: f64,
-    inv_tau_si: f64,
-    inv_tau_se_sq: f64,
-    inv_tau_si_sq: f64,
-    inv_c: f64,
-    inv_tau_a: f64,
+macro_rules! coefficients {
+    ($(#[$doc:meta] $field:ident,)*) => {
+        /// What an ALN population's right-hand side reads: its parameters and constants
+        /// derived from them once (see [`NeuralMass::parameters_changed`]), so a step
+        /// multiplies instead of dividing. `L` is `f64` for one mass, or lanes of several
+        /// masses side by side; the inhibitory population leaves the adaptation fields 0.
+        #[derive(Debug, Clone, Copy, Default)]
+        struct Coefficients<L> {
+            $(#[$doc] $field: L,)*
+        }
+
+        impl Coefficients<f64> {
+            /// Lane `lane` of `packed` set to these coefficients.
+            fn pack_into(&self, packed: &mut Coefficients<[f64; LANES]>, lane: usize) {
+                $(packed.$field[lane] = self.$field;)*
+            }
+        }
+
+        impl Coefficients<[f64; LANES]> {
+            /// The coefficients as lanes.
+            #[inline(always)]
+            #[cfg(target_arch = "x86_64")]
+            fn load(&self) -> Coefficients<F64x4> {
+                Coefficients { $($field: F64x4::load(&self.$field),)* }
+            }
+        }
+    };
 }
 
-impl Derived {
+coefficients! {
+    /// Number of excitatory inputs per neuron.
+    ke,
+    /// Number of inhibitory inputs per neuron.
+    ki,
+    /// External excitatory input rate (kHz).
+    ext_rate,
+    /// Scale of network and external-rate input, `c_gl tau_se / J_e_max * Ke_gl`.
+    global,
+    /// Its squared-input counterpart `(c_gl tau_se / J_e_max)² Ke_gl`.
+    global_sq,
+    /// Excitatory synaptic time constant (ms).
+    tau_se,
+    /// Inhibitory synaptic time constant (ms).
+    tau_si,
+    /// Membrane time constant `C / gL` (ms).
+    tau_m,
+    /// `2 J_e² tau_se tau_m`: numerator of the excitatory variance.
+    var_e,
+    /// `2 J_i² tau_si tau_m`: numerator of the inhibitory variance.
+    var_i,
+    /// Standard deviation of the external input.
+    sigma_ext,
+    /// Maximum excitatory synaptic current onto this population.
+    j_e,
+    /// Maximum inhibitory synaptic current onto this population.
+    j_i,
+    /// External input current.
+    ext_current,
+    /// `-lambda`: the rate's relaxation.
+    neg_lambda,
+    /// `1 / tau_se`.
+    inv_tau_se,
+    /// `1 / tau_si`.
+    inv_tau_si,
+    /// `1 / tau_se²`.
+    inv_tau_se_sq,
+    /// `1 / tau_si²`.
+    inv_tau_si_sq,
+    /// Subthreshold adaptation conductance (excitatory only).
+    a,
+    /// Spike-triggered adaptation increment (excitatory only).
+    b,
+    /// Adaptation reversal potential (excitatory only).
+    ea,
+    /// `1 / tauA` (excitatory only).
+    inv_tau_a,
+    /// `1 / C` (excitatory only).
+    inv_c,
+}
+
+/// Masses stepped side by side in the vectorised block.
+const LANES: usize = 4;
+
+impl Coefficients<f64> {
+    /// The coefficients shared by both populations.
     #[allow(clippy::too_many_arguments)]
-    fn new(
-        c: f64,
-        g_l: f64,
-        j_e: f64,
-        j_i: f64,
-        tau_se: f64,
-        tau_si: f64,
-        c_gl: f64,
-        ke_gl: f64,
+    fn population(
+        (c, g_l): (f64, f64),
+        (j_e, j_i): (f64, f64),
+        (tau_se, tau_si): (f64, f64),
+        (c_gl, ke_gl): (f64, f64),
+        (ke, ki): (f64, f64),
+        (ext_current, ext_rate, sigma_ext): (f64, f64, f64),
+        lambda: f64,
     ) -> Self {
         let tau_m = c / g_l;
         let global = c_gl * tau_se / j_e;
-        Derived {
+        Coefficients {
+            ke,
+            ki,
+            ext_rate,
+            global: global * ke_gl,
+            global_sq: global * global * ke_gl,
+            tau_se,
+            tau_si,
             tau_m,
             var_e: 2.0 * j_e * j_e * tau_se * tau_m,
             var_i: 2.0 * j_i * j_i * tau_si * tau_m,
-            global: global * ke_gl,
-            global_sq: global * global * ke_gl,
+            sigma_ext,
+            j_e,
+            j_i,
+            ext_current,
+            neg_lambda: -lambda,
             inv_tau_se: 1.0 / tau_se,
             inv_tau_si: 1.0 / tau_si,
             inv_tau_se_sq: 1.0 / (tau_se * tau_se),
             inv_tau_si_sq: 1.0 / (tau_si * tau_si),
-            inv_c: 1.0 / c,
-            inv_tau_a: 0.0,
+            ..Default::default()
         }
     }
+}
 
+/// `d s_sigma / dt` of one synaptic variance (see [`Coefficients::synaptic_variance_rates`]).
+#[inline(always)]
+fn variance_rate<L: Lane>(
+    (s_mu, s_sigma): (L, L),
+    (input, input_sq): (L, L),
+    (tau, inv_tau_sq): (L, L),
+) -> L {
+    let (one, two) = (L::splat(1.0), L::splat(2.0));
+    ((one - s_mu) * (one - s_mu) * input_sq + (input_sq - two * tau * (input + one)) * s_sigma)
+        * inv_tau_sq
+}
+
+impl<L: Lane> Coefficients<L> {
     /// Standard deviation of the membrane current from the synaptic variances:
     /// `sqrt(Σ_k 2 J_k² s_sigma_k tau_k tau_m / ((1 + in_k) tau_m + tau_k) + sigma_ext²)`.
     #[inline(always)]
-    fn current_sigma(
-        &self,
-        (s_sigma_e, in_e, tau_se): (f64, f64, f64),
-        (s_sigma_i, in_i, tau_si): (f64, f64, f64),
-        ext_sigma: f64,
-    ) -> f64 {
+    fn current_sigma(&self, (s_sigma_e, in_e): (L, L), (s_sigma_i, in_i): (L, L)) -> L {
+        let one = L::splat(1.0);
         // One division for both fractions: a/b + c/d = (a d + c b) / (b d).
-        let den_e = (1.0 + in_e) * self.tau_m + tau_se;
-        let den_i = (1.0 + in_i) * self.tau_m + tau_si;
+        let den_e = (one + in_e) * self.tau_m + self.tau_se;
+        let den_i = (one + in_i) * self.tau_m + self.tau_si;
         let (num_e, num_i) = (self.var_e * s_sigma_e, self.var_i * s_sigma_i);
-        ((num_e * den_i + num_i * den_e) / (den_e * den_i) + ext_sigma * ext_sigma).sqrt()
+        ((num_e * den_i + num_i * den_e) / (den_e * den_i) + self.sigma_ext * self.sigma_ext).sqrt()
     }
-}
 
-/// `d s_mu / dt` of a synaptic mean: `((1 - s_mu) input - s_mu) / tau`.
-#[inline(always)]
-fn synaptic_mean_rate(s_mu: f64, input: f64, inv_tau: f64) -> f64 {
-    ((1.0 - s_mu) * input - s_mu) * inv_tau
-}
+    /// `d I_mu / dt = (J_e s_mu_e + J_i s_mu_i + noise + I_ext - I_mu) / tau`.
+    #[inline(always)]
+    fn current_rate(&self, (s_mu_e, s_mu_i): (L, L), (noise, i_mu, tau): (L, L, L)) -> L {
+        (self.j_e * s_mu_e + self.j_i * s_mu_i + noise + self.ext_current - i_mu) / tau
+    }
 
-/// `d s_sigma / dt` of a synaptic variance:
-/// `((1 - s_mu)² input_sq + (input_sq - 2 tau (input + 1)) s_sigma) / tau²`.
-#[inline(always)]
-fn synaptic_variance_rate(
-    s_mu: f64,
-    s_sigma: f64,
-    (input, input_sq): (f64, f64),
-    tau: f64,
-    inv_tau_sq: f64,
-) -> f64 {
-    ((1.0 - s_mu) * (1.0 - s_mu) * input_sq + (input_sq - 2.0 * tau * (input + 1.0)) * s_sigma)
-        * inv_tau_sq
+    /// `d s_mu / dt` of both synaptic means: `((1 - s_mu) input - s_mu) / tau`.
+    #[inline(always)]
+    fn synaptic_mean_rates(&self, (s_mu_e, s_mu_i): (L, L), (in_e, in_i): (L, L)) -> [L; 2] {
+        let one = L::splat(1.0);
+        [
+            ((one - s_mu_e) * in_e - s_mu_e) * self.inv_tau_se,
+            ((one - s_mu_i) * in_i - s_mu_i) * self.inv_tau_si,
+        ]
+    }
+
+    /// `d s_sigma / dt` of both synaptic variances:
+    /// `((1 - s_mu)² input_sq + (input_sq - 2 tau (input + 1)) s_sigma) / tau²`.
+    #[inline(always)]
+    fn synaptic_variance_rates(
+        &self,
+        (s_mu_e, s_mu_i): (L, L),
+        (s_sigma_e, s_sigma_i): (L, L),
+        (in_e, in_e_sq): (L, L),
+        (in_i, in_i_sq): (L, L),
+    ) -> [L; 2] {
+        [
+            variance_rate(
+                (s_mu_e, s_sigma_e),
+                (in_e, in_e_sq),
+                (self.tau_se, self.inv_tau_se_sq),
+            ),
+            variance_rate(
+                (s_mu_i, s_sigma_i),
+                (in_i, in_i_sq),
+                (self.tau_si, self.inv_tau_si_sq),
+            ),
+        ]
+    }
+
+    /// The excitatory population's right-hand side (state and inputs in the order of
+    /// [`AlnExcitatoryMass`]'s `state_names` and `inputs`).
+    #[inline(always)]
+    fn excitatory(
+        &self,
+        lookup: impl Fn(L, L) -> [L; 3],
+        x: [L; 7],
+        inp: [L; 6],
+        noise: L,
+    ) -> [L; 7] {
+        let [i_mu, i_a, s_mu_e, s_mu_i, s_sigma_e, s_sigma_i, rate] = x;
+        let [node_ee, node_ee_sq, node_ei, node_ei_sq, net_ee, net_ee_sq] = inp;
+        let in_e = self.ke * node_ee + self.global * (net_ee + self.ext_rate);
+        let in_i = self.ki * node_ei;
+        let in_e_sq = self.ke * node_ee_sq + self.global_sq * (net_ee_sq + self.ext_rate);
+        let in_i_sq = self.ki * node_ei_sq;
+        let sigma = self.current_sigma((s_sigma_e, in_e), (s_sigma_i, in_i));
+        let [r_ss, v_mean, tau] = lookup(i_mu - i_a * self.inv_c, sigma);
+        let [d_mu_e, d_mu_i] = self.synaptic_mean_rates((s_mu_e, s_mu_i), (in_e, in_i));
+        let [d_sigma_e, d_sigma_i] = self.synaptic_variance_rates(
+            (s_mu_e, s_mu_i),
+            (s_sigma_e, s_sigma_i),
+            (in_e, in_e_sq),
+            (in_i, in_i_sq),
+        );
+        [
+            self.current_rate((s_mu_e, s_mu_i), (noise, i_mu, tau)),
+            (self.a * (v_mean - self.ea) - i_a) * self.inv_tau_a + self.b * r_ss,
+            d_mu_e,
+            d_mu_i,
+            d_sigma_e,
+            d_sigma_i,
+            self.neg_lambda * (rate - r_ss),
+        ]
+    }
+
+    /// The inhibitory population's right-hand side (state and inputs in the order of
+    /// [`AlnInhibitoryMass`]'s; the last state and the last two inputs are unused).
+    #[inline(always)]
+    fn inhibitory(
+        &self,
+        lookup: impl Fn(L, L) -> [L; 3],
+        x: [L; 7],
+        inp: [L; 6],
+        noise: L,
+    ) -> [L; 7] {
+        let [i_mu, s_mu_e, s_mu_i, s_sigma_e, s_sigma_i, rate, _] = x;
+        let [node_ie, node_ie_sq, node_ii, node_ii_sq, _, _] = inp;
+        let in_e = self.ke * node_ie + self.global * self.ext_rate;
+        let in_i = self.ki * node_ii;
+        let in_e_sq = self.ke * node_ie_sq + self.global_sq * self.ext_rate;
+        let in_i_sq = self.ki * node_ii_sq;
+        let sigma = self.current_sigma((s_sigma_e, in_e), (s_sigma_i, in_i));
+        let [r_ss, _, tau] = lookup(i_mu, sigma);
+        let [d_mu_e, d_mu_i] = self.synaptic_mean_rates((s_mu_e, s_mu_i), (in_e, in_i));
+        let [d_sigma_e, d_sigma_i] = self.synaptic_variance_rates(
+            (s_mu_e, s_mu_i),
+            (s_sigma_e, s_sigma_i),
+            (in_e, in_e_sq),
+            (in_i, in_i_sq),
+        );
+        [
+            self.current_rate((s_mu_e, s_mu_i), (noise, i_mu, tau)),
+            d_mu_e,
+            d_mu_i,
+            d_sigma_e,
+            d_sigma_i,
+            self.neg_lambda * (rate - r_ss),
+            L::splat(0.0),
+        ]
+    }
 }
 
 /// Excitatory ALN population, with spike-frequency adaptation. State: `I_mu`, `I_A`,
@@ -417,7 +699,7 @@ pub struct AlnExcitatoryMass {
     /// Parameters.
     pub params: AlnExcParams,
     table: TableHandle,
-    derived: Derived,
+    coefficients: Coefficients<f64>,
 }
 
 impl Default for AlnExcitatoryMass {
@@ -444,7 +726,7 @@ impl Default for AlnExcitatoryMass {
                 lambda: 10.0,
             },
             table: TableHandle::default(),
-            derived: Derived::default(),
+            coefficients: Coefficients::default(),
         };
         mass.parameters_changed();
         mass
@@ -458,7 +740,7 @@ pub struct AlnInhibitoryMass {
     /// Parameters.
     pub params: AlnInhParams,
     table: TableHandle,
-    derived: Derived,
+    coefficients: Coefficients<f64>,
 }
 
 impl Default for AlnInhibitoryMass {
@@ -481,7 +763,7 @@ impl Default for AlnInhibitoryMass {
                 lambda: 10.0,
             },
             table: TableHandle::default(),
-            derived: Derived::default(),
+            coefficients: Coefficients::default(),
         };
         mass.parameters_changed();
         mass
@@ -565,49 +847,35 @@ impl NeuralMass for AlnExcitatoryMass {
     }
     fn parameters_changed(&mut self) {
         let p = &self.params;
-        self.derived = Derived {
+        self.coefficients = Coefficients {
+            a: p.a,
+            b: p.b,
+            ea: p.EA,
             inv_tau_a: 1.0 / p.tauA,
-            ..Derived::new(
-                p.C, p.gL, p.Jee_max, p.Jei_max, p.tau_se, p.tau_si, p.c_gl, p.Ke_gl,
+            inv_c: 1.0 / p.C,
+            ..Coefficients::population(
+                (p.C, p.gL),
+                (p.Jee_max, p.Jei_max),
+                (p.tau_se, p.tau_si),
+                (p.c_gl, p.Ke_gl),
+                (p.Ke, p.Ki),
+                (p.ext_exc_current, p.ext_exc_rate, p.sigmae_ext),
+                p.lambda,
             )
         };
     }
+    fn new_block(&self) -> Box<dyn MassBlock> {
+        Box::new(AlnBlock::new(self.clone()))
+    }
     #[inline(always)]
     fn derivatives(&self, x: &[f64], inp: &[f64], ext: &[f64], dx: &mut [f64]) {
-        let (p, d) = (&self.params, &self.derived);
-        let (i_mu, i_a, s_mu_e, s_mu_i, s_sigma_e, s_sigma_i, rate) =
-            (x[0], x[1], x[2], x[3], x[4], x[5], x[6]);
-        let [node_ee, node_ee_sq, node_ei, node_ei_sq, net_ee, net_ee_sq] =
-            [inp[0], inp[1], inp[2], inp[3], inp[4], inp[5]];
-        let in_e = p.Ke * node_ee + d.global * (net_ee + p.ext_exc_rate);
-        let in_i = p.Ki * node_ei;
-        let in_e_sq = p.Ke * node_ee_sq + d.global_sq * (net_ee_sq + p.ext_exc_rate);
-        let in_i_sq = p.Ki * node_ei_sq;
-        let sigma = d.current_sigma(
-            (s_sigma_e, in_e, p.tau_se),
-            (s_sigma_i, in_i, p.tau_si),
-            p.sigmae_ext,
+        let d = self.coefficients.excitatory(
+            |mu, sigma| self.table.lookup(mu, sigma),
+            [x[0], x[1], x[2], x[3], x[4], x[5], x[6]],
+            [inp[0], inp[1], inp[2], inp[3], inp[4], inp[5]],
+            ext[0],
         );
-        let [r_ss, v_mean, tau] = self.table.lookup(i_mu - i_a * d.inv_c, sigma);
-        dx[0] = (p.Jee_max * s_mu_e + p.Jei_max * s_mu_i + ext[0] + p.ext_exc_current - i_mu) / tau;
-        dx[1] = (p.a * (v_mean - p.EA) - i_a) * d.inv_tau_a + p.b * r_ss;
-        dx[2] = synaptic_mean_rate(s_mu_e, in_e, d.inv_tau_se);
-        dx[3] = synaptic_mean_rate(s_mu_i, in_i, d.inv_tau_si);
-        dx[4] = synaptic_variance_rate(
-            s_mu_e,
-            s_sigma_e,
-            (in_e, in_e_sq),
-            p.tau_se,
-            d.inv_tau_se_sq,
-        );
-        dx[5] = synaptic_variance_rate(
-            s_mu_i,
-            s_sigma_i,
-            (in_i, in_i_sq),
-            p.tau_si,
-            d.inv_tau_si_sq,
-        );
-        dx[6] = -p.lambda * (rate - r_ss);
+        dx[..7].copy_from_slice(&d);
     }
 }
 
@@ -667,44 +935,290 @@ impl NeuralMass for AlnInhibitoryMass {
     }
     fn parameters_changed(&mut self) {
         let p = &self.params;
-        self.derived = Derived::new(
-            p.C, p.gL, p.Jie_max, p.Jii_max, p.tau_se, p.tau_si, p.c_gl, p.Ke_gl,
+        self.coefficients = Coefficients::population(
+            (p.C, p.gL),
+            (p.Jie_max, p.Jii_max),
+            (p.tau_se, p.tau_si),
+            (p.c_gl, p.Ke_gl),
+            (p.Ke, p.Ki),
+            (p.ext_inh_current, p.ext_inh_rate, p.sigmai_ext),
+            p.lambda,
         );
+    }
+    fn new_block(&self) -> Box<dyn MassBlock> {
+        Box::new(AlnBlock::new(self.clone()))
     }
     #[inline(always)]
     fn derivatives(&self, x: &[f64], inp: &[f64], ext: &[f64], dx: &mut [f64]) {
-        let (p, d) = (&self.params, &self.derived);
-        let (i_mu, s_mu_e, s_mu_i, s_sigma_e, s_sigma_i, rate) =
-            (x[0], x[1], x[2], x[3], x[4], x[5]);
-        let [node_ie, node_ie_sq, node_ii, node_ii_sq] = [inp[0], inp[1], inp[2], inp[3]];
-        let in_e = p.Ke * node_ie + d.global * p.ext_inh_rate;
-        let in_i = p.Ki * node_ii;
-        let in_e_sq = p.Ke * node_ie_sq + d.global_sq * p.ext_inh_rate;
-        let in_i_sq = p.Ki * node_ii_sq;
-        let sigma = d.current_sigma(
-            (s_sigma_e, in_e, p.tau_se),
-            (s_sigma_i, in_i, p.tau_si),
-            p.sigmai_ext,
+        let d = self.coefficients.inhibitory(
+            |mu, sigma| self.table.lookup(mu, sigma),
+            [x[0], x[1], x[2], x[3], x[4], x[5], 0.0],
+            [inp[0], inp[1], inp[2], inp[3], 0.0, 0.0],
+            ext[0],
         );
-        let [r_ss, _, tau] = self.table.lookup(i_mu, sigma);
-        dx[0] = (p.Jie_max * s_mu_e + p.Jii_max * s_mu_i + ext[0] + p.ext_inh_current - i_mu) / tau;
-        dx[1] = synaptic_mean_rate(s_mu_e, in_e, d.inv_tau_se);
-        dx[2] = synaptic_mean_rate(s_mu_i, in_i, d.inv_tau_si);
-        dx[3] = synaptic_variance_rate(
-            s_mu_e,
-            s_sigma_e,
-            (in_e, in_e_sq),
-            p.tau_se,
-            d.inv_tau_se_sq,
+        dx[..6].copy_from_slice(&d[..6]);
+    }
+}
+
+/// The two ALN populations, as the vectorised block sees them.
+trait AlnPopulation: NeuralMass {
+    /// State variables (7 excitatory, 6 inhibitory).
+    const STATE: usize;
+    /// Coupling inputs (6 excitatory, 4 inhibitory).
+    const INPUTS: usize;
+    fn coefficients(&self) -> &Coefficients<f64>;
+    fn table(&self) -> &TableHandle;
+    /// The right-hand side (state and inputs padded to 7 and 6 entries).
+    fn rhs<L: Lane>(
+        c: &Coefficients<L>,
+        lookup: impl Fn(L, L) -> [L; 3],
+        x: [L; 7],
+        inp: [L; 6],
+        noise: L,
+    ) -> [L; 7];
+}
+
+impl AlnPopulation for AlnExcitatoryMass {
+    const STATE: usize = 7;
+    const INPUTS: usize = 6;
+    fn coefficients(&self) -> &Coefficients<f64> {
+        &self.coefficients
+    }
+    fn table(&self) -> &TableHandle {
+        &self.table
+    }
+    #[inline(always)]
+    fn rhs<L: Lane>(
+        c: &Coefficients<L>,
+        lookup: impl Fn(L, L) -> [L; 3],
+        x: [L; 7],
+        inp: [L; 6],
+        noise: L,
+    ) -> [L; 7] {
+        c.excitatory(lookup, x, inp, noise)
+    }
+}
+
+impl AlnPopulation for AlnInhibitoryMass {
+    const STATE: usize = 6;
+    const INPUTS: usize = 4;
+    fn coefficients(&self) -> &Coefficients<f64> {
+        &self.coefficients
+    }
+    fn table(&self) -> &TableHandle {
+        &self.table
+    }
+    #[inline(always)]
+    fn rhs<L: Lane>(
+        c: &Coefficients<L>,
+        lookup: impl Fn(L, L) -> [L; 3],
+        x: [L; 7],
+        inp: [L; 6],
+        noise: L,
+    ) -> [L; 7] {
+        c.inhibitory(lookup, x, inp, noise)
+    }
+}
+
+/// The block of one ALN population type: steps four masses at a time with AVX2 when the
+/// CPU has it and the masses share one transfer table, the rest one by one — the same
+/// equations in both cases ([`Coefficients::excitatory`], [`Coefficients::inhibitory`]),
+/// so the numbers do not depend on the path.
+#[derive(Debug, Clone)]
+struct AlnBlock<P: AlnPopulation> {
+    masses: Vec<P>,
+    /// The coefficients of masses `4 c .. 4 c + 4` as lanes, per chunk `c`.
+    packed: Vec<Coefficients<[f64; LANES]>>,
+    /// The table every mass uses, if they share one (then the vector path may run).
+    shared_table: Option<Arc<TransferTable>>,
+}
+
+impl<P: AlnPopulation> AlnBlock<P> {
+    fn new(mut first: P) -> Self {
+        first.parameters_changed();
+        let mut block = AlnBlock {
+            masses: Vec::new(),
+            packed: Vec::new(),
+            shared_table: first.table().0.as_ref().ok().cloned(),
+        };
+        block.add(first);
+        block
+    }
+
+    fn add(&mut self, mass: P) {
+        let k = self.masses.len();
+        if k % LANES == 0 {
+            self.packed.push(Coefficients::default());
+        }
+        mass.coefficients()
+            .pack_into(&mut self.packed[k / LANES], k % LANES);
+        let same_table = match (&self.shared_table, &mass.table().0) {
+            (Some(shared), Ok(own)) => Arc::ptr_eq(shared, own),
+            _ => false,
+        };
+        if !same_table {
+            self.shared_table = None;
+        }
+        self.masses.push(mass);
+    }
+
+    /// One Euler step of mass `k` (of `n`), alone.
+    #[inline(always)]
+    fn step_one(
+        mass: &P,
+        (state, inputs, external): (&mut [f64], &[f64], &[f64]),
+        k: usize,
+        n: usize,
+        dt: f64,
+    ) -> bool {
+        let x: [f64; 7] =
+            std::array::from_fn(|v| if v < P::STATE { state[v * n + k] } else { 0.0 });
+        let inp: [f64; 6] = std::array::from_fn(|i| {
+            if i < P::INPUTS {
+                inputs[i * n + k]
+            } else {
+                0.0
+            }
+        });
+        let table = mass.table();
+        let d = P::rhs(
+            mass.coefficients(),
+            |mu, sigma| table.lookup(mu, sigma),
+            x,
+            inp,
+            external[k],
         );
-        dx[4] = synaptic_variance_rate(
-            s_mu_i,
-            s_sigma_i,
-            (in_i, in_i_sq),
-            p.tau_si,
-            d.inv_tau_si_sq,
-        );
-        dx[5] = -p.lambda * (rate - r_ss);
+        let mut finite = true;
+        for v in 0..P::STATE {
+            let y = x[v] + dt * d[v];
+            state[v * n + k] = y;
+            finite &= y.is_finite();
+        }
+        finite
+    }
+
+    /// Euler steps of the first `4 * packed.len()` masses, four at a time.
+    ///
+    /// # Safety
+    /// The CPU supports AVX2, and the buffers hold `n >= 4 * packed.len()` masses.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn step_lanes(
+        packed: &[Coefficients<[f64; LANES]>],
+        table: &TransferTable,
+        (state, inputs, external): (&mut [f64], &[f64], &[f64]),
+        n: usize,
+        dt: f64,
+    ) -> bool {
+        use std::arch::x86_64::*;
+        let lanes = |buf: &[f64], at: usize| -> F64x4 {
+            F64x4::load(buf[at..at + LANES].try_into().expect("four lanes"))
+        };
+        let zero = F64x4::splat(0.0);
+        let step = F64x4::splat(dt);
+        let mut finite = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+        for (chunk, coefficients) in packed.iter().enumerate() {
+            let k = chunk * LANES;
+            let c = coefficients.load();
+            let x: [F64x4; 7] = std::array::from_fn(|v| {
+                if v < P::STATE {
+                    lanes(state, v * n + k)
+                } else {
+                    zero
+                }
+            });
+            let inp: [F64x4; 6] = std::array::from_fn(|i| {
+                if i < P::INPUTS {
+                    lanes(inputs, i * n + k)
+                } else {
+                    zero
+                }
+            });
+            let d = P::rhs(
+                &c,
+                |mu, sigma| table.lookup4(mu, sigma),
+                x,
+                inp,
+                lanes(external, k),
+            );
+            for v in 0..P::STATE {
+                let y = x[v] + step * d[v];
+                let at = v * n + k;
+                y.store((&mut state[at..at + LANES]).try_into().expect("four lanes"));
+                finite = _mm256_and_pd(finite, y.finite_mask());
+            }
+        }
+        _mm256_movemask_pd(finite) == 0b1111
+    }
+}
+
+impl<P: AlnPopulation> MassBlock for AlnBlock<P> {
+    fn len(&self) -> usize {
+        self.masses.len()
+    }
+    fn state_len(&self) -> usize {
+        P::STATE
+    }
+    fn input_len(&self) -> usize {
+        P::INPUTS
+    }
+    fn external_len(&self) -> usize {
+        1
+    }
+    fn euler_step(
+        &self,
+        state: &mut [f64],
+        inputs: &[f64],
+        external: &[f64],
+        _scratch: &mut [f64],
+        dt: f64,
+    ) -> bool {
+        let n = self.masses.len();
+        let mut finite = true;
+        let mut first_single = 0;
+        #[cfg(target_arch = "x86_64")]
+        if let Some(table) = &self.shared_table
+            && n >= LANES
+            && simd_available()
+        {
+            let chunks = n / LANES;
+            // SAFETY: AVX2 was detected; the buffers hold `n >= 4 * chunks` masses.
+            finite &= unsafe {
+                Self::step_lanes(
+                    &self.packed[..chunks],
+                    table,
+                    (&mut *state, inputs, external),
+                    n,
+                    dt,
+                )
+            };
+            first_single = chunks * LANES;
+        }
+        for k in first_single..n {
+            finite &= Self::step_one(&self.masses[k], (&mut *state, inputs, external), k, n, dt);
+        }
+        finite
+    }
+    fn try_push(&mut self, mass: &dyn AnyMass) -> bool {
+        match mass.as_any().downcast_ref::<P>() {
+            Some(m) => {
+                let mut m = m.clone();
+                m.parameters_changed();
+                self.add(m);
+                true
+            }
+            None => false,
+        }
+    }
+    fn set_param(&mut self, instance: usize, index: usize, value: f64) {
+        let mass = &mut self.masses[instance];
+        neuromass_core::Parameters::set_unchecked(mass.params_mut(), index, value);
+        mass.parameters_changed();
+        mass.coefficients()
+            .pack_into(&mut self.packed[instance / LANES], instance % LANES);
+    }
+    fn param(&self, instance: usize, index: usize) -> f64 {
+        neuromass_core::Parameters::get(self.masses[instance].params(), index)
     }
 }
 
@@ -819,5 +1333,123 @@ impl From<AlnNode> for Node {
         .with_local_rescale(aln_local_rescale)
         .with_network_label("ALNNet")
         .with_default_couplings(AlnNode::default_couplings())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Uniform numbers in `[lo, hi)` from a fixed LCG (no dependency on a seeded RNG).
+    fn uniform(seed: &mut u64, lo: f64, hi: f64) -> f64 {
+        *seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        lo + (hi - lo) * ((*seed >> 11) as f64 / (1u64 << 53) as f64)
+    }
+
+    /// Step `masses` once in one block and one by one through `derivatives`; the new
+    /// states must agree bit for bit, and so must the finiteness flag.
+    fn check_block<M: AlnPopulation>(masses: &[M], seed: u64, poison: Option<usize>) {
+        let n = masses.len();
+        let mut block = AlnBlock::new(masses[0].clone());
+        for m in &masses[1..] {
+            assert!(block.try_push(m));
+        }
+        let (ns, ni) = (M::STATE, M::INPUTS);
+        let mut rng = seed;
+        let mut state: Vec<f64> = (0..ns * n).map(|_| uniform(&mut rng, 0.0, 1.0)).collect();
+        // Push the first masses' currents below, above and far beyond the table's grid.
+        for (k, i_mu) in [-50.0, 500.0, 3.0, -2.0].into_iter().enumerate().take(n) {
+            state[k] = i_mu;
+        }
+        if let Some(k) = poison {
+            state[(ns - 1) * n + k] = f64::NAN;
+        }
+        let inputs: Vec<f64> = (0..ni * n).map(|_| uniform(&mut rng, 0.0, 0.05)).collect();
+        let external: Vec<f64> = (0..n).map(|_| uniform(&mut rng, -1.0, 1.0)).collect();
+        let dt = 0.1;
+
+        let mut expected = state.clone();
+        let mut expected_finite = true;
+        for (k, m) in masses.iter().enumerate() {
+            let x: Vec<f64> = (0..ns).map(|v| state[v * n + k]).collect();
+            let inp: Vec<f64> = (0..ni).map(|i| inputs[i * n + k]).collect();
+            let mut d = vec![0.0; ns];
+            m.derivatives(&x, &inp, &[external[k]], &mut d);
+            for v in 0..ns {
+                let y = x[v] + dt * d[v];
+                expected[v * n + k] = y;
+                expected_finite &= y.is_finite();
+            }
+        }
+        let finite = block.euler_step(&mut state, &inputs, &external, &mut [], dt);
+        assert_eq!(finite, expected_finite, "n = {n}");
+        for (i, (a, b)) in state.iter().zip(&expected).enumerate() {
+            assert!(
+                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                "n = {n}, value {i}: block {a:e}, one by one {b:e}"
+            );
+        }
+    }
+
+    #[test]
+    fn vectorised_block_steps_bit_identical_to_single_masses() {
+        for n in [1, 4, 5, 8, 11] {
+            let exc: Vec<AlnExcitatoryMass> = (0..n)
+                .map(|k| {
+                    let mut m = AlnExcitatoryMass::default();
+                    m.params.ext_exc_current = 0.3 * k as f64;
+                    m.params.sigmae_ext = 0.5 + 0.1 * k as f64;
+                    m.params.b = 5.0 * k as f64;
+                    m.parameters_changed();
+                    m
+                })
+                .collect();
+            let inh: Vec<AlnInhibitoryMass> = (0..n)
+                .map(|k| {
+                    let mut m = AlnInhibitoryMass::default();
+                    m.params.ext_inh_current = 0.2 * k as f64;
+                    m.params.tau_si = 4.0 + 0.5 * k as f64;
+                    m.parameters_changed();
+                    m
+                })
+                .collect();
+            check_block(&exc, 7 + n as u64, None);
+            check_block(&inh, 11 + n as u64, None);
+            // A non-finite lane makes the step report divergence and leaves the others exact.
+            check_block(&exc, 13, Some(n - 1));
+            check_block(&inh, 17, Some(0));
+        }
+    }
+
+    #[test]
+    fn block_parameter_changes_reach_the_vector_lanes() {
+        let masses: Vec<AlnExcitatoryMass> = (0..4).map(|_| AlnExcitatoryMass::default()).collect();
+        let mut block = AlnBlock::new(masses[0].clone());
+        for m in &masses[1..] {
+            assert!(block.try_push(m));
+        }
+        let index = neuromass_core::Parameters::index_of(&masses[0].params, "ext_exc_current")
+            .expect("a parameter");
+        block.set_param(2, index, 1.75);
+        assert_eq!(block.param(2, index), 1.75);
+        let mut changed = block.masses.clone();
+        changed[2].params.ext_exc_current = 1.75;
+        changed[2].parameters_changed();
+        check_block(&changed, 3, None);
+        // The block stepped with the changed parameter equals single masses with it.
+        let (n, ns) = (4, 7);
+        let mut state = vec![0.5; ns * n];
+        block.euler_step(&mut state, &[0.01; 24], &[0.0; 4], &mut [], 0.1);
+        let mut single = vec![0.5; ns];
+        let mut d = vec![0.0; ns];
+        changed[2].derivatives(&single.clone(), &[0.01; 6], &[0.0], &mut d);
+        for (x, d) in single.iter_mut().zip(&d) {
+            *x += 0.1 * d;
+        }
+        for v in 0..ns {
+            assert_eq!(state[v * n + 2].to_bits(), single[v].to_bits());
+        }
     }
 }

@@ -28,6 +28,7 @@ mod aln;
 pub mod aln_table;
 mod fitzhugh_nagumo;
 mod hopf;
+mod lanes;
 mod thalamus;
 mod wilson_cowan;
 mod wong_wang;
