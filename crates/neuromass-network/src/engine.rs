@@ -1,5 +1,8 @@
 //! The fixed-step Euler(-Maruyama) engine with a ring buffer of delayed coupling variables.
 
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
 use neuromass_stimulus::{OuProcess, OuState, Stimulus, stream_key};
 
 use neuromass_core::{
@@ -41,12 +44,29 @@ impl Default for SimulationOptions {
 pub struct Checkpoint {
     /// Steps integrated so far.
     pub step: u64,
-    /// The flat state (engine order).
+    /// The state, node by node, each in its state-vector order.
     pub state: Vec<f64>,
-    /// The delay history rows, oldest first.
+    /// The delay history rows, oldest first, each over the delayed variables in node order.
     pub history: Vec<f64>,
     /// The state of every noise channel's Ornstein-Uhlenbeck process.
     pub noise: Vec<OuState>,
+}
+
+/// A contiguous group of nodes integrated by one thread: its blocks, state, inputs and
+/// external channels are contiguous ranges of the simulation's buffers, and it writes the
+/// history slots of its own variables only.
+#[derive(Debug)]
+struct Part {
+    nodes: Range<usize>,
+    blocks: Range<usize>,
+    state: Range<usize>,
+    inputs: Range<usize>,
+    external: Range<usize>,
+    noise: Range<usize>,
+    slots: Range<usize>,
+    /// Coupling gathers into this part's inputs (indices relative to `inputs`, own values
+    /// relative to `state`); term offsets count from the oldest row a step reads.
+    coupling: CouplingPlan,
 }
 
 #[derive(Debug)]
@@ -188,8 +208,8 @@ pub struct Simulation {
     scratch: Vec<f64>,
     inputs: Vec<f64>,
     external: Vec<f64>,
-    /// Coupling gathers; term offsets count from the start of the newest history row.
-    coupling: CouplingPlan,
+    /// The network's nodes in contiguous groups, one per thread (one group on one thread).
+    parts: Vec<Part>,
     /// State index of each history slot.
     slot_state: Vec<usize>,
     /// Delay history: `history_len` rows of `n_slots` values, stored twice in a row
@@ -211,6 +231,21 @@ pub struct Simulation {
 impl Simulation {
     /// Compile `network` for integration with `options`.
     pub fn new(network: &Network, options: &SimulationOptions) -> Result<Self> {
+        Self::with_threads(network, options, 1)
+    }
+
+    /// Compile `network` for integration on `threads` threads (at least 1).
+    ///
+    /// The nodes are split into `threads` contiguous groups of about equal cost (fewer if
+    /// the network has fewer nodes); each step, every group computes its couplings and
+    /// steps its masses on its own thread, and the threads meet once per step. The
+    /// numbers are those of one thread, bit for bit. Simulations with attached signals or
+    /// observers step all groups on the calling thread.
+    pub fn with_threads(
+        network: &Network,
+        options: &SimulationOptions,
+        threads: usize,
+    ) -> Result<Self> {
         let dt = options.dt;
         if !(dt.is_finite() && dt > 0.0) {
             return Err(invalid("dt", dt, "finite and > 0 (ms)"));
@@ -230,23 +265,36 @@ impl Simulation {
             }
         };
         network.validate()?;
+        if threads == 0 {
+            return Err(invalid("threads", 0.0, "at least 1"));
+        }
 
-        // 1. Group masses by concrete type into blocks; remember where each mass went.
+        // 1. Split the nodes into one contiguous group per thread, then group each part's
+        //    masses by concrete type into blocks; remember where each mass went.
+        let node_ranges = partition(network, threads);
         let mut blocks: Vec<Box<dyn MassBlock>> = Vec::new();
         let mut placement: Vec<Vec<(usize, usize)>> = Vec::new();
-        for node in network.nodes() {
-            let mut here = Vec::new();
-            for mass in node.masses() {
-                let b = match blocks.iter_mut().position(|b| b.try_push(mass.as_ref())) {
-                    Some(b) => b,
-                    None => {
-                        blocks.push(mass.new_block());
-                        blocks.len() - 1
-                    }
-                };
-                here.push((b, blocks[b].len() - 1));
+        let mut part_blocks = Vec::with_capacity(node_ranges.len());
+        for range in &node_ranges {
+            let first = blocks.len();
+            for node in &network.nodes()[range.clone()] {
+                let mut here = Vec::new();
+                for mass in node.masses() {
+                    let b = match blocks[first..]
+                        .iter_mut()
+                        .position(|b| b.try_push(mass.as_ref()))
+                    {
+                        Some(b) => first + b,
+                        None => {
+                            blocks.push(mass.new_block());
+                            blocks.len() - 1
+                        }
+                    };
+                    here.push((b, blocks[b].len() - 1));
+                }
+                placement.push(here);
             }
-            placement.push(here);
+            part_blocks.push(first..blocks.len());
         }
         let mut slots = Vec::with_capacity(blocks.len());
         let (mut s0, mut i0, mut e0) = (0, 0, 0);
@@ -281,6 +329,19 @@ impl Simulation {
             let (b, k) = placement[n][m];
             slots[b].external.0 + c * slots[b].block.len() + k
         };
+        let span = |r: &Range<usize>, of: fn(&BlockSlot) -> (usize, usize)| match r.len() {
+            0 => 0..0,
+            _ => of(&slots[r.start]).0..of(&slots[r.end - 1]).1,
+        };
+        let part_state: Vec<Range<usize>> =
+            part_blocks.iter().map(|r| span(r, |b| b.state)).collect();
+        let part_inputs: Vec<Range<usize>> =
+            part_blocks.iter().map(|r| span(r, |b| b.inputs)).collect();
+        let part_external: Vec<Range<usize>> = part_blocks
+            .iter()
+            .map(|r| span(r, |b| b.external))
+            .collect();
+        let part_of_node = |n: usize| node_ranges.iter().position(|r| r.contains(&n)).unwrap_or(0);
         let scratch_len = slots
             .iter()
             .map(|s| 2 * s.block.state_len() + s.block.input_len() + s.block.external_len())
@@ -354,9 +415,15 @@ impl Simulation {
             }
         }
 
-        // 3. Coupling rules: node-local, then network.
-        let mut builder = CouplingBuilder::default();
+        // 3. Coupling rules: node-local, then network; one plan per part, with input and
+        //    own-value indices relative to the part's ranges.
+        let mut builders: Vec<CouplingBuilder> = node_ranges
+            .iter()
+            .map(|_| CouplingBuilder::default())
+            .collect();
         for (n, node) in network.nodes().iter().enumerate() {
+            let p = part_of_node(n);
+            let builder = &mut builders[p];
             let (c, d) = (node.effective_local_connectivity()?, node.local_delays());
             for rule in node.local_couplings() {
                 let k = node.masses()[rule.target]
@@ -376,7 +443,7 @@ impl Simulation {
                     })
                 });
                 builder.push(
-                    mass_input(n, rule.target, k),
+                    mass_input(n, rule.target, k) - part_inputs[p].start,
                     CouplingKind::Additive,
                     0,
                     terms,
@@ -406,9 +473,10 @@ impl Simulation {
                     let Some(k) = mass.inputs().iter().position(|x| *x == coupling.target) else {
                         continue;
                     };
+                    let p = part_of_node(i);
                     let own = match (coupling.kind, source_index[i]) {
                         (CouplingKind::Additive, _) => 0,
-                        (_, Some(ix)) => ix,
+                        (_, Some(ix)) => ix - part_state[p].start,
                         (kind, None) => {
                             return Err(ModelError::Invalid(format!(
                                 "{kind} coupling `{}` -> `{}` needs the receiving node {i} ({}) to have `{}` too",
@@ -430,23 +498,38 @@ impl Simulation {
                             // Validation guarantees a source exists wherever a weight is non-zero.
                             (w != 0.0).then_some((src?, w, lag))
                         });
-                    builder.push(mass_input(i, m, k), coupling.kind, own, terms);
+                    builders[p].push(
+                        mass_input(i, m, k) - part_inputs[p].start,
+                        coupling.kind,
+                        own,
+                        terms,
+                    );
                 }
             }
         }
 
-        let mut coupling = builder.finish(i0);
+        let mut plans: Vec<CouplingPlan> = builders
+            .into_iter()
+            .zip(&part_inputs)
+            .map(|(b, r)| b.finish(r.len()))
+            .collect();
 
-        // 4. History slots: one per state variable read through a delay line.
+        // 4. History slots: one per state variable read through a delay line, in state
+        //    order, so each part's own variables are a contiguous run of slots.
+        let mut slot_state: Vec<usize> = plans
+            .iter()
+            .flat_map(|p| p.terms().map(|(src, _)| src))
+            .collect();
+        slot_state.sort_unstable();
+        slot_state.dedup();
         let mut slot_of = vec![usize::MAX; s0];
-        let mut slot_state = Vec::new();
-        for (src, _) in coupling.terms() {
-            if slot_of[src] == usize::MAX {
-                slot_of[src] = slot_state.len();
-                slot_state.push(src);
-            }
+        for (k, &src) in slot_state.iter().enumerate() {
+            slot_of[src] = k;
         }
-        let history_len = coupling.max_lag() + 1;
+        let max_lag = plans.iter().map(CouplingPlan::max_lag).max().unwrap_or(0);
+        // One row more than the longest delay: the row a step writes is never one that
+        // step reads, so parts on different threads can write and read concurrently.
+        let history_len = max_lag + 2;
         let n_slots = slot_state.len();
         // Term offsets and state indices are stored in 32 bits.
         if (2 * history_len).saturating_mul(n_slots.max(1)) > u32::MAX as usize
@@ -455,11 +538,41 @@ impl Simulation {
             return Err(ModelError::Invalid(format!(
                 "the delay history would hold {history_len} steps x {n_slots} coupled variables \
                  ({s0} state variables); reduce the longest delay ({:.3} ms) or increase dt",
-                coupling.max_lag() as f64 * dt
+                max_lag as f64 * dt
             ))
             .into());
         }
-        coupling.set_offsets(|src, lag| (history_len - lag) * n_slots + slot_of[src]);
+        for plan in &mut plans {
+            // Offsets count from the oldest row a step reads (see `readable_rows`).
+            plan.set_offsets(|src, lag| (max_lag - lag) * n_slots + slot_of[src]);
+        }
+        let mut noise_start = 0;
+        let parts: Vec<Part> = plans
+            .into_iter()
+            .enumerate()
+            .map(|(p, coupling)| {
+                let (state_range, external) = (part_state[p].clone(), part_external[p].clone());
+                let noise_end = noise_start
+                    + noise[noise_start..]
+                        .iter()
+                        .take_while(|c: &&NoiseChannel| external.contains(&c.external))
+                        .count();
+                let slots = slot_state.partition_point(|&ix| ix < state_range.start)
+                    ..slot_state.partition_point(|&ix| ix < state_range.end);
+                let part = Part {
+                    nodes: node_ranges[p].clone(),
+                    blocks: part_blocks[p].clone(),
+                    state: state_range,
+                    inputs: part_inputs[p].clone(),
+                    external,
+                    noise: noise_start..noise_end,
+                    slots,
+                    coupling,
+                };
+                noise_start = noise_end;
+                part
+            })
+            .collect();
         let initial_row: Vec<f64> = slot_state.iter().map(|&ix| state[ix]).collect();
         let history = initial_row.repeat(2 * history_len);
 
@@ -506,7 +619,7 @@ impl Simulation {
             external: vec![0.0; e0],
             blocks: slots,
             state,
-            coupling,
+            parts,
             slot_state,
             history,
             history_len,
@@ -764,15 +877,21 @@ impl Simulation {
     /// Save the state and delay history (see [`Checkpoint`]).
     pub fn checkpoint(&self) -> Checkpoint {
         let n = self.slot_state.len();
+        let slots = self.slots_in_node_order();
         let mut history = Vec::with_capacity(self.history_len * n);
-        // Oldest row first, so the layout does not depend on the ring position.
+        // Oldest row first and slots in node order, so the layout depends neither on the
+        // ring position nor on how the nodes were split between threads.
         for r in 1..=self.history_len {
             let row = (self.head + r) % self.history_len;
-            history.extend_from_slice(&self.history[row * n..(row + 1) * n]);
+            history.extend(slots.iter().map(|&k| self.history[row * n + k]));
         }
         Checkpoint {
             step: self.step,
-            state: self.state.clone(),
+            state: self
+                .nodes
+                .iter()
+                .flat_map(|l| l.state_index.iter().map(|&i| self.state[i]))
+                .collect(),
             history,
             noise: self.noise.iter().map(|c| c.process.state()).collect(),
         }
@@ -794,16 +913,41 @@ impl Simulation {
             .into());
         }
         self.step = checkpoint.step;
-        self.state.copy_from_slice(&checkpoint.state);
-        let half = checkpoint.history.len();
-        self.history[..half].copy_from_slice(&checkpoint.history);
-        self.history[half..].copy_from_slice(&checkpoint.history);
+        let engine_order = self.nodes.iter().flat_map(|l| l.state_index.iter());
+        for (&i, &v) in engine_order.zip(&checkpoint.state) {
+            self.state[i] = v;
+        }
+        let (n, len) = (self.slot_state.len(), self.history_len);
+        let slots = self.slots_in_node_order();
+        for (row, values) in checkpoint.history.chunks_exact(n.max(1)).enumerate() {
+            for (&k, &v) in slots.iter().zip(values) {
+                self.history[row * n + k] = v;
+                self.history[(row + len) * n + k] = v;
+            }
+        }
         for (c, s) in self.noise.iter_mut().zip(&checkpoint.noise) {
             c.process.set_state(*s);
         }
         self.head = self.history_len - 1;
         self.diverged_at = None;
         Ok(())
+    }
+
+    /// History slots ordered by the node-order position of their variable (the layout of
+    /// [`Checkpoint::history`]).
+    fn slots_in_node_order(&self) -> Vec<usize> {
+        let mut position = vec![0; self.state.len()];
+        for (p, &i) in self
+            .nodes
+            .iter()
+            .flat_map(|l| l.state_index.iter())
+            .enumerate()
+        {
+            position[i] = p;
+        }
+        let mut slots: Vec<usize> = (0..self.slot_state.len()).collect();
+        slots.sort_by_key(|&k| position[self.slot_state[k]]);
+        slots
     }
 
     /// Integration step (ms).
@@ -891,6 +1035,10 @@ impl Simulation {
                 })
                 .collect(),
         };
+        if self.parts.len() > 1 && self.signals.is_empty() && self.observers.is_empty() {
+            self.run_parallel(end, &mut out)?;
+            return Ok(out);
+        }
         while self.step < end {
             // Integrate up to the next sample (or the end), then record.
             let to_sample = self.every - self.step % self.every;
@@ -916,10 +1064,16 @@ impl Simulation {
     #[inline]
     fn advance(&mut self) -> Result<()> {
         let (n_slots, len) = (self.slot_state.len(), self.history_len);
-        // Term offsets count from the newest row's first copy; reads stay inside the
+        // Term offsets count from the oldest row read; the rows read are contiguous in the
         // mirrored buffer, so no wrap-around is needed.
-        let history = &self.history[self.head * n_slots..];
-        self.coupling.apply(history, &self.state, &mut self.inputs);
+        let history = &self.history[readable_rows(self.head, len, n_slots)];
+        for part in &mut self.parts {
+            part.coupling.apply(
+                history,
+                &self.state[part.state.clone()],
+                &mut self.inputs[part.inputs.clone()],
+            );
+        }
         if !self.noise.is_empty() || !self.signals.is_empty() {
             self.external.fill(0.0);
         }
@@ -978,6 +1132,83 @@ impl Simulation {
         Ok(())
     }
 
+    /// Integrate up to step `end` with one thread per part, recording into `out`.
+    fn run_parallel(&mut self, end: u64, out: &mut RunOutput) -> Result<()> {
+        let shared = Shared {
+            blocks: &self.blocks,
+            slot_state: &self.slot_state,
+            layouts: &self.nodes,
+            recorded: &self.recorded,
+            history: HistoryCells {
+                ptr: self.history.as_mut_ptr(),
+                len: self.history.len(),
+            },
+            barrier: SpinBarrier::new(self.parts.len()),
+            diverged: AtomicBool::new(false),
+            n_slots: self.slot_state.len(),
+            history_len: self.history_len,
+            dt: self.dt,
+            every: self.every,
+            end,
+            scratch_len: self.scratch.len(),
+        };
+        // Hand each part its own ranges of the buffers (parts are contiguous and in order).
+        let (mut state, mut inputs, mut external) = (
+            &mut self.state[..],
+            &mut self.inputs[..],
+            &mut self.external[..],
+        );
+        let (mut noise, mut nodes) = (&mut self.noise[..], &mut out.nodes[..]);
+        let mut times = Some(&mut out.t);
+        let mut jobs = Vec::with_capacity(self.parts.len());
+        for part in &mut self.parts {
+            let (s, rest) = std::mem::take(&mut state).split_at_mut(part.state.len());
+            state = rest;
+            let (i, rest) = std::mem::take(&mut inputs).split_at_mut(part.inputs.len());
+            inputs = rest;
+            let (e, rest) = std::mem::take(&mut external).split_at_mut(part.external.len());
+            external = rest;
+            let (c, rest) = std::mem::take(&mut noise).split_at_mut(part.noise.len());
+            noise = rest;
+            let (n, rest) = std::mem::take(&mut nodes).split_at_mut(part.nodes.len());
+            nodes = rest;
+            jobs.push(PartJob {
+                part,
+                state: s,
+                inputs: i,
+                external: e,
+                noise: c,
+                nodes: n,
+                times: times.take(),
+                step: self.step,
+                head: self.head,
+            });
+        }
+        let shared = &shared;
+        let finished: Vec<(u64, usize, bool)> = std::thread::scope(|scope| {
+            let mut jobs = jobs.into_iter();
+            let first = jobs.next().expect("a simulation has at least one part");
+            let others: Vec<_> = jobs
+                .map(|job| scope.spawn(move || job.run(shared)))
+                .collect();
+            let mut results = vec![first.run(shared)];
+            results.extend(
+                others
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+            );
+            results
+        });
+        let (step, head, ok) = finished[0];
+        self.step = step;
+        self.head = head;
+        if !ok {
+            self.diverged_at = Some(self.time());
+            return Err(self.divergence());
+        }
+        Ok(())
+    }
+
     fn divergence(&self) -> SimError {
         for (n, l) in self.nodes.iter().enumerate() {
             for (v, &ix) in l.state_index.iter().enumerate() {
@@ -1001,4 +1232,202 @@ impl Simulation {
             time_ms: self.time(),
         }
     }
+}
+
+/// Split the nodes into at most `threads` contiguous groups of about equal cost (state
+/// variables plus incoming network connections, a proxy for a node's work per step).
+fn partition(network: &Network, threads: usize) -> Vec<Range<usize>> {
+    let nodes = network.nodes();
+    let n = nodes.len();
+    let groups = threads.clamp(1, n.max(1));
+    let couplings = network.couplings().len();
+    let c = network.connectivity();
+    let cost: Vec<usize> = (0..n)
+        .map(|i| {
+            let links = (0..n).filter(|&j| c.get(i, j) != 0.0).count();
+            4 * nodes[i].state_len() + couplings * links + 1
+        })
+        .collect();
+    let total: usize = cost.iter().sum();
+    let mut ranges = Vec::with_capacity(groups);
+    let (mut start, mut acc) = (0, 0);
+    for (i, c) in cost.iter().enumerate() {
+        acc += c;
+        let k = ranges.len() + 1;
+        // Close group k once it reaches k/groups of the total, leaving a node for each
+        // remaining group.
+        if k < groups && acc * groups >= k * total && n - (i + 1) >= groups - k {
+            ranges.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    ranges.push(start..n);
+    ranges
+}
+
+/// The delay history of a parallel run, shared by its threads through a raw pointer.
+///
+/// Soundness: in a step, each thread writes only its own part's slots of the row after
+/// the newest (`head + 1`, both copies), which no thread reads in that step (the history
+/// is one row longer than the longest delay), and reads only rows written in earlier
+/// steps, which the per-step barrier orders before the reads. No location is ever
+/// written and accessed by two threads without that barrier in between.
+struct HistoryCells {
+    ptr: *mut f64,
+    len: usize,
+}
+
+// SAFETY: see the type's documentation: accesses from different threads never overlap
+// without the barrier between them.
+unsafe impl Sync for HistoryCells {}
+
+/// What the threads of a parallel run share.
+struct Shared<'a> {
+    blocks: &'a [BlockSlot],
+    slot_state: &'a [usize],
+    layouts: &'a [NodeLayout],
+    recorded: &'a [Vec<usize>],
+    history: HistoryCells,
+    barrier: SpinBarrier,
+    diverged: AtomicBool,
+    n_slots: usize,
+    history_len: usize,
+    dt: f64,
+    every: u64,
+    end: u64,
+    scratch_len: usize,
+}
+
+/// One part's share of a parallel run: its ranges of the buffers.
+struct PartJob<'a> {
+    part: &'a mut Part,
+    state: &'a mut [f64],
+    inputs: &'a mut [f64],
+    external: &'a mut [f64],
+    noise: &'a mut [NoiseChannel],
+    nodes: &'a mut [NodeOutput],
+    /// The sample times (kept by the first part).
+    times: Option<&'a mut Vec<f64>>,
+    step: u64,
+    head: usize,
+}
+
+impl PartJob<'_> {
+    /// Step this part to `shared.end` in lockstep with the others; returns the step
+    /// reached, the newest history row and whether every step stayed finite.
+    fn run(mut self, shared: &Shared<'_>) -> (u64, usize, bool) {
+        let part = &mut *self.part;
+        let (s0, i0, e0) = (part.state.start, part.inputs.start, part.external.start);
+        let (n_slots, len) = (shared.n_slots, shared.history_len);
+        let mut scratch = vec![0.0; shared.scratch_len];
+        let blocks = &shared.blocks[part.blocks.clone()];
+        let own_slots = &shared.slot_state[part.slots.clone()];
+        let layouts = &shared.layouts[part.nodes.clone()];
+        let recorded = &shared.recorded[part.nodes.clone()];
+        while self.step < shared.end {
+            let rows = readable_rows(self.head, len, n_slots);
+            debug_assert!(rows.end <= shared.history.len);
+            // SAFETY: the range lies inside the history buffer, and no thread writes these
+            // rows during this step (`HistoryCells`): the slice is not mutated while it lives.
+            let history = unsafe {
+                std::slice::from_raw_parts(shared.history.ptr.add(rows.start), rows.len())
+            };
+            part.coupling.apply(history, self.state, self.inputs);
+            for c in self.noise.iter_mut() {
+                self.external[c.external - e0] = c.process.next(shared.dt);
+            }
+            let mut finite = true;
+            for b in blocks {
+                finite &= b.block.euler_step(
+                    &mut self.state[b.state.0 - s0..b.state.1 - s0],
+                    &self.inputs[b.inputs.0 - i0..b.inputs.1 - i0],
+                    &self.external[b.external.0 - e0..b.external.1 - e0],
+                    &mut scratch,
+                    shared.dt,
+                );
+            }
+            self.step += 1;
+            let next = if self.head + 1 == len {
+                0
+            } else {
+                self.head + 1
+            };
+            for (j, &ix) in own_slots.iter().enumerate() {
+                let v = self.state[ix - s0];
+                let slot = part.slots.start + j;
+                for row in [next, next + len] {
+                    let at = row * n_slots + slot;
+                    debug_assert!(at < shared.history.len);
+                    // SAFETY: inside the buffer; this thread alone writes its own slots,
+                    // and nobody reads row `next` in this step (`HistoryCells`).
+                    unsafe { shared.history.ptr.add(at).write(v) };
+                }
+            }
+            if !finite {
+                shared.diverged.store(true, Ordering::Relaxed);
+            } else if self.step % shared.every == 0 {
+                if let Some(t) = self.times.as_mut() {
+                    t.push(self.step as f64 * shared.dt);
+                }
+                for ((node, layout), rec) in self.nodes.iter_mut().zip(layouts).zip(recorded) {
+                    for (series, &v) in node.data.iter_mut().zip(rec) {
+                        series.push(self.state[layout.state_index[v] - s0]);
+                    }
+                }
+            }
+            shared.barrier.wait();
+            if shared.diverged.load(Ordering::Relaxed) {
+                return (self.step, self.head, false);
+            }
+            self.head = next;
+        }
+        (self.step, self.head, true)
+    }
+}
+
+/// A barrier for the threads of a parallel run, meeting once per step (a few hundred
+/// nanoseconds apart): waiting threads spin, then yield if the others are late (e.g. more
+/// threads than free cores).
+struct SpinBarrier {
+    threads: usize,
+    arrived: AtomicUsize,
+    generation: AtomicUsize,
+}
+
+impl SpinBarrier {
+    fn new(threads: usize) -> Self {
+        SpinBarrier {
+            threads,
+            arrived: AtomicUsize::new(0),
+            generation: AtomicUsize::new(0),
+        }
+    }
+
+    /// Wait for all threads; everything written before `wait` by any thread is visible
+    /// to every thread after it.
+    fn wait(&self) {
+        let generation = self.generation.load(Ordering::Acquire);
+        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.threads {
+            self.arrived.store(0, Ordering::Relaxed);
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            return;
+        }
+        let mut spins = 0u32;
+        while self.generation.load(Ordering::Acquire) == generation {
+            if spins < 1 << 12 {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
+/// The part of the mirrored history a step reads when `head` is the newest row: rows
+/// `head - max_lag ..= head` as the contiguous physical rows `head + 2 ..= head + len`
+/// (`len = max_lag + 2`). It excludes both copies of row `head + 1`, the one the step writes.
+#[inline]
+fn readable_rows(head: usize, len: usize, n_slots: usize) -> Range<usize> {
+    (head + 2) * n_slots..(head + len + 1) * n_slots
 }

@@ -1,0 +1,165 @@
+//! Integration on several threads: the numbers of one thread, bit for bit, for any thread
+//! count, in chunks and across checkpoints; divergence is reported as on one thread.
+
+use neuromass_core::{Network, Node, SquareMatrix};
+use neuromass_models::{AlnNode, HopfNode, WilsonCowanNode};
+use neuromass_network::{RunOutput, SimError, Simulation, SimulationOptions};
+
+/// Deterministic pseudo-random numbers in `[0, 1)`.
+fn uniform(state: &mut u64) -> f64 {
+    *state = state
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    (*state >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// `nodes` coupled by random weights (some zero) and delays up to 12 ms.
+fn random_network(nodes: Vec<Node>, scale: f64, seed: u64) -> Network {
+    let n = nodes.len();
+    let (mut c, mut d) = (SquareMatrix::zeros(n), SquareMatrix::zeros(n));
+    let mut rng = seed;
+    for i in 0..n {
+        for j in 0..n {
+            let w = uniform(&mut rng);
+            if i != j && w > 0.2 {
+                c.set(i, j, scale * w);
+                d.set(i, j, 12.0 * uniform(&mut rng));
+            }
+        }
+    }
+    Network::new(nodes, c, d).unwrap()
+}
+
+fn noisy_aln_network(n: usize) -> Network {
+    let nodes = (0..n)
+        .map(|k| {
+            let mut node = AlnNode::default();
+            node.exc.params.ext_exc_current = 0.2 * k as f64;
+            let mut node: Node = node.into();
+            node.set_param("*input_0.sigma", 0.05).unwrap();
+            node
+        })
+        .collect();
+    random_network(nodes, 0.1, 3)
+}
+
+fn noisy_hopf_network(n: usize) -> Network {
+    let nodes = (0..n)
+        .map(|_| {
+            let mut node: Node = HopfNode::default().into();
+            node.set_param("*input_*.sigma", 0.02).unwrap();
+            node
+        })
+        .collect();
+    random_network(nodes, 0.3, 5)
+}
+
+fn options() -> SimulationOptions {
+    SimulationOptions {
+        dt: 0.1,
+        sampling_dt: Some(0.5),
+        variables: None,
+        seed: 42,
+    }
+}
+
+fn assert_identical(a: &RunOutput, b: &RunOutput, what: &str) {
+    assert_eq!(a.t, b.t, "{what}: sample times");
+    assert_eq!(a.nodes.len(), b.nodes.len());
+    for (k, (x, y)) in a.nodes.iter().zip(&b.nodes).enumerate() {
+        assert_eq!(x.names, y.names, "{what}: node {k}");
+        for (v, (p, q)) in x.data.iter().zip(&y.data).enumerate() {
+            assert_eq!(p.len(), q.len(), "{what}: node {k} variable {v}");
+            for (s, (u, w)) in p.iter().zip(q).enumerate() {
+                assert!(
+                    u.to_bits() == w.to_bits(),
+                    "{what}: node {k} variable {v} sample {s}: {u:e} vs {w:e}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn any_thread_count_gives_the_one_thread_numbers() {
+    for net in [noisy_aln_network(9), noisy_hopf_network(6)] {
+        let mut one = Simulation::new(&net, &options()).unwrap();
+        let reference = one.run(200.0).unwrap();
+        assert!(reference.nodes[0].data[0].iter().all(|v| v.is_finite()));
+        for threads in [2, 3, 5, 64] {
+            let mut sim = Simulation::with_threads(&net, &options(), threads).unwrap();
+            let out = sim.run(200.0).unwrap();
+            assert_identical(&reference, &out, &format!("{threads} threads"));
+        }
+    }
+}
+
+#[test]
+fn threaded_runs_continue_in_chunks_and_from_checkpoints() {
+    let net = noisy_aln_network(8);
+    let mut one = Simulation::new(&net, &options()).unwrap();
+    let whole = one.run(150.0).unwrap();
+
+    let mut sim = Simulation::with_threads(&net, &options(), 2).unwrap();
+    let first = sim.run(60.0).unwrap();
+    let checkpoint = sim.checkpoint();
+    let second = sim.run(90.0).unwrap();
+    let mut joined = first.clone();
+    joined.t.extend(&second.t);
+    for (node, more) in joined.nodes.iter_mut().zip(&second.nodes) {
+        for (series, extra) in node.data.iter_mut().zip(&more.data) {
+            series.extend(extra);
+        }
+    }
+    assert_identical(&whole, &joined, "two chunks on 2 threads");
+
+    // A one-thread simulation restored from the threaded checkpoint goes on identically.
+    let mut restored = Simulation::new(&net, &options()).unwrap();
+    restored.restore(&checkpoint).unwrap();
+    assert_identical(
+        &second,
+        &restored.run(90.0).unwrap(),
+        "restored on 1 thread",
+    );
+}
+
+#[test]
+fn threaded_runs_report_divergence_like_one_thread() {
+    let mut hopf = HopfNode::default();
+    hopf.mass.params.x_ext = 1e6;
+    let nodes: Vec<Node> = vec![
+        WilsonCowanNode::default().into(),
+        WilsonCowanNode::default().into(),
+        hopf.into(),
+    ];
+    let net = Network::new(nodes, SquareMatrix::zeros(3), SquareMatrix::zeros(3)).unwrap();
+    let one = Simulation::new(&net, &options()).unwrap().run(100.0);
+    let two = Simulation::with_threads(&net, &options(), 2)
+        .unwrap()
+        .run(100.0);
+    match (one, two) {
+        (
+            Err(SimError::Diverged {
+                node: a,
+                time_ms: ta,
+                ..
+            }),
+            Err(SimError::Diverged {
+                node: b,
+                time_ms: tb,
+                ..
+            }),
+        ) => {
+            assert_eq!((a, ta), (b, tb));
+            assert_eq!(a, 2);
+        }
+        other => panic!("expected divergence on both, got {other:?}"),
+    }
+}
+
+#[test]
+fn zero_threads_is_an_error() {
+    let net = noisy_hopf_network(2);
+    let err = Simulation::with_threads(&net, &options(), 0).unwrap_err();
+    assert!(err.to_string().contains("threads"), "{err}");
+}
