@@ -516,15 +516,16 @@ impl Simulation {
 
         // 4. History slots: one per state variable read through a delay line, in state
         //    order, so each part's own variables are a contiguous run of slots.
-        let mut slot_state: Vec<usize> = plans
-            .iter()
-            .flat_map(|p| p.terms().map(|(src, _)| src))
-            .collect();
-        slot_state.sort_unstable();
-        slot_state.dedup();
         let mut slot_of = vec![usize::MAX; s0];
-        for (k, &src) in slot_state.iter().enumerate() {
-            slot_of[src] = k;
+        for (src, _) in plans.iter().flat_map(|p| p.terms()) {
+            slot_of[src] = 0;
+        }
+        let mut slot_state = Vec::new();
+        for (src, slot) in slot_of.iter_mut().enumerate() {
+            if *slot == 0 {
+                *slot = slot_state.len();
+                slot_state.push(src);
+            }
         }
         let max_lag = plans.iter().map(CouplingPlan::max_lag).max().unwrap_or(0);
         // One row more than the longest delay: the row a step writes is never one that
