@@ -10,8 +10,14 @@
 //!    masses listening to the same rate — share one *gather*: each delayed value is read
 //!    from the history once and multiplied into one accumulator per weight column.
 //!
-//! Each column sums its terms in a fixed order (four interleaved partial sums, then the
-//! remainder), so the result does not depend on how rows were grouped or on threads.
+//! Each column sums its terms in a fixed order — four interleaved partial sums, then the
+//! remainder; term by term for the rare gathers of more than four columns — so the result
+//! does not depend on threads or on the CPU. On x86_64 CPUs with AVX2 (detected once, when
+//! the plan is built) the four partial sums are the lanes of one vector per column: one
+//! 4-lane gather instruction reads four delayed values, with separate multiplications and
+//! additions (no fused multiply-add), bit-identical to the portable scalar kernel. Setting
+//! `NEUROMASS_SCALAR_COUPLING` (to anything) while a simulation is built forces the scalar
+//! kernel.
 
 use std::collections::HashMap;
 
@@ -29,7 +35,9 @@ struct Gather {
     columns: usize,
     /// Writes `[start, end)` of the columns' sums into the inputs.
     writes: (usize, usize),
-    /// First weight, laid out `[term][column]`.
+    /// First weight. With at most [`MAX_FIXED`] columns, the weights of each quad of terms
+    /// come column by column (`[quad][column][lane]`), then the remaining terms'
+    /// `[term][column]`; wider gathers are laid out `[term][column]`.
     weights: usize,
 }
 
@@ -44,6 +52,16 @@ struct Write {
     weight: f64,
 }
 
+/// The widest gather summed over four interleaved partial sums; wider ones (rare) sum
+/// their terms in plain order.
+const MAX_FIXED: usize = 4;
+
+/// Environment variable that, when set (to anything) while a plan is built, makes the plan
+/// use the portable scalar kernel instead of AVX2 (for comparisons: the results are the
+/// same bit for bit).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+const SCALAR_ENV: &str = "NEUROMASS_SCALAR_COUPLING";
+
 /// The compiled coupling of a network: gathers over the delay history.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CouplingPlan {
@@ -57,8 +75,16 @@ pub(crate) struct CouplingPlan {
     weights: Vec<f64>,
     /// Where each column's sum goes, gather by gather.
     writes: Vec<Write>,
-    /// One accumulator per column of the widest gather.
+    /// One accumulator per column of the widest gather wider than [`MAX_FIXED`].
     scratch: Vec<f64>,
+    /// The CPU has AVX2 (checked once, when the plan is built) and the scalar kernel is
+    /// not forced.
+    avx2: bool,
+    /// `avx2`, and every term offset fits the signed 32-bit indices of the vector gather.
+    simd: bool,
+    /// One more than the largest term offset: the shortest history the vector kernel may
+    /// read (it reads without bounds checks).
+    min_history: usize,
 }
 
 impl CouplingPlan {
@@ -84,6 +110,22 @@ impl CouplingPlan {
             .zip(&self.term_lag)
             .map(|(&s, &l)| offset(s as usize, l as usize) as u32)
             .collect();
+        self.update_simd();
+    }
+
+    /// Recompute `min_history` and `simd` from the term offsets.
+    fn update_simd(&mut self) {
+        let max = self.term_offset.iter().copied().max();
+        self.min_history = max.map_or(0, |m| m as usize + 1);
+        self.simd = self.avx2 && max.is_none_or(|m| i32::try_from(m).is_ok());
+    }
+
+    /// Use the AVX2 kernel if `enabled` and the CPU and offsets allow it, the scalar
+    /// kernel otherwise.
+    #[cfg(test)]
+    fn use_simd(&mut self, enabled: bool) {
+        self.avx2 = enabled && avx2_detected();
+        self.update_simd();
     }
 
     /// Overwrite every fed input with the coupling computed from `history` (offsets count
@@ -91,6 +133,44 @@ impl CouplingPlan {
     /// they keep the zero they were created with.
     #[inline]
     pub(crate) fn apply(&mut self, history: &[f64], state: &[f64], inputs: &mut [f64]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.simd && history.len() >= self.min_history {
+            // SAFETY: `simd` is only set when the CPU has AVX2 and every term offset fits
+            // in an `i32`; every offset is below `min_history <= history.len()`.
+            unsafe { self.apply_avx2(history, state, inputs) };
+            return;
+        }
+        // SAFETY: without `SIMD` the kernels only index with bounds checks.
+        unsafe { self.apply_with::<false>(history, state, inputs) }
+    }
+
+    /// [`apply`](Self::apply) with the AVX2 kernel, compiled for AVX2 as a whole so the
+    /// kernel inlines into the loop over the gathers.
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2, and every term offset is below `history.len()` and fits in
+    /// an `i32`.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn apply_avx2(&mut self, history: &[f64], state: &[f64], inputs: &mut [f64]) {
+        // SAFETY: forwarded from this function's contract.
+        unsafe { self.apply_with::<true>(history, state, inputs) }
+    }
+
+    /// The step's coupling, summed by the AVX2 kernel if `SIMD`, by the scalar one
+    /// otherwise (same results).
+    ///
+    /// # Safety
+    ///
+    /// With `SIMD`, as for [`apply_avx2`](Self::apply_avx2); none otherwise.
+    #[inline(always)]
+    unsafe fn apply_with<const SIMD: bool>(
+        &mut self,
+        history: &[f64],
+        state: &[f64],
+        inputs: &mut [f64],
+    ) {
         for g in &self.gathers {
             let writes = &self.writes[g.writes.0..g.writes.1];
             if g.terms.1 - g.terms.0 == 1 {
@@ -103,90 +183,160 @@ impl CouplingPlan {
                     CouplingKind::Multiplicative => h * state[g.own],
                 };
                 for w in writes {
-                    let a = w.weight * v;
-                    if w.assign {
-                        inputs[w.input] = a;
-                    } else {
-                        inputs[w.input] += a;
-                    }
+                    store(inputs, w, w.weight * v);
                 }
                 continue;
             }
             let offsets = &self.term_offset[g.terms.0..g.terms.1];
-            let weights = &self.weights[g.weights..g.weights + offsets.len() * g.columns];
-            let acc = &mut self.scratch[..g.columns];
-            match g.kind {
-                CouplingKind::Additive => accumulate(offsets, weights, history, acc, |h| h),
-                CouplingKind::Diffusive => {
-                    let own = state[g.own];
-                    accumulate(offsets, weights, history, acc, |h| h - own)
-                }
-                CouplingKind::Multiplicative => {
-                    let own = state[g.own];
-                    accumulate(offsets, weights, history, acc, |h| h * own)
-                }
-            }
-            for w in writes {
-                let a = acc[w.column];
-                if w.assign {
-                    inputs[w.input] = a;
-                } else {
-                    inputs[w.input] += a;
+            let reads = Reads {
+                offsets,
+                weights: &self.weights[g.weights..g.weights + offsets.len() * g.columns],
+                history,
+                own: match g.kind {
+                    CouplingKind::Additive => 0.0,
+                    _ => state[g.own],
+                },
+            };
+            let scratch = &mut self.scratch;
+            // SAFETY: forwarded from this function's contract (`reads` holds plan terms).
+            unsafe {
+                match g.kind {
+                    CouplingKind::Additive => {
+                        gather::<SIMD, ADDITIVE>(&reads, g.columns, writes, inputs, scratch)
+                    }
+                    CouplingKind::Diffusive => {
+                        gather::<SIMD, DIFFUSIVE>(&reads, g.columns, writes, inputs, scratch)
+                    }
+                    CouplingKind::Multiplicative => {
+                        gather::<SIMD, MULTIPLICATIVE>(&reads, g.columns, writes, inputs, scratch)
+                    }
                 }
             }
         }
     }
 }
 
-/// `acc[c] = sum_t weights[t][c] * f(history[offsets[t]])`, with the loop unrolled over
-/// the columns of the common narrow gathers (1 to 4 columns).
+/// Whether the CPU running this process has AVX2 (and the scalar kernel is not forced
+/// with [`SCALAR_ENV`]).
+fn avx2_detected() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::env::var_os(SCALAR_ENV).is_none()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The map `f` applied to each delayed value `h` (`own` is the receiver's value).
+const ADDITIVE: u8 = 0;
+/// `f(h) = h - own`.
+const DIFFUSIVE: u8 = 1;
+/// `f(h) = h * own`.
+const MULTIPLICATIVE: u8 = 2;
+
+/// `f(h)` for coupling kind `MAP`.
 #[inline(always)]
-fn accumulate(
-    offsets: &[u32],
-    weights: &[f64],
-    history: &[f64],
-    acc: &mut [f64],
-    f: impl Fn(f64) -> f64,
+fn map<const MAP: u8>(h: f64, own: f64) -> f64 {
+    match MAP {
+        DIFFUSIVE => h - own,
+        MULTIPLICATIVE => h * own,
+        _ => h,
+    }
+}
+
+/// What a gather reads: term offsets, weights, the history and the receiver's own value.
+struct Reads<'a> {
+    offsets: &'a [u32],
+    weights: &'a [f64],
+    history: &'a [f64],
+    own: f64,
+}
+
+/// Put `a` into the input `w` writes.
+#[inline(always)]
+fn store(inputs: &mut [f64], w: &Write, a: f64) {
+    if w.assign {
+        inputs[w.input] = a;
+    } else {
+        inputs[w.input] += a;
+    }
+}
+
+/// Sum a gather of at least two terms and `columns` weight columns, and write the sums.
+///
+/// # Safety
+///
+/// With `SIMD`, as for [`CouplingPlan::apply_avx2`]; none otherwise.
+#[inline(always)]
+unsafe fn gather<const SIMD: bool, const MAP: u8>(
+    reads: &Reads,
+    columns: usize,
+    writes: &[Write],
+    inputs: &mut [f64],
+    scratch: &mut [f64],
 ) {
-    match acc.len() {
-        1 => acc.copy_from_slice(&accumulate_fixed::<1>(offsets, weights, history, f)),
-        2 => acc.copy_from_slice(&accumulate_fixed::<2>(offsets, weights, history, f)),
-        3 => acc.copy_from_slice(&accumulate_fixed::<3>(offsets, weights, history, f)),
-        4 => acc.copy_from_slice(&accumulate_fixed::<4>(offsets, weights, history, f)),
-        k => {
-            acc.fill(0.0);
-            for (&o, w) in offsets.iter().zip(weights.chunks_exact(k)) {
-                let h = f(history[o as usize]);
-                for (a, &w) in acc.iter_mut().zip(w) {
-                    *a += w * h;
-                }
+    // SAFETY: forwarded from this function's contract.
+    unsafe {
+        match columns {
+            1 => write_sums(writes, inputs, &sums::<SIMD, 1, MAP>(reads)),
+            2 => write_sums(writes, inputs, &sums::<SIMD, 2, MAP>(reads)),
+            3 => write_sums(writes, inputs, &sums::<SIMD, 3, MAP>(reads)),
+            4 => write_sums(writes, inputs, &sums::<SIMD, 4, MAP>(reads)),
+            k => {
+                let acc = &mut scratch[..k];
+                accumulate_wide::<MAP>(reads, acc);
+                write_sums(writes, inputs, acc);
             }
         }
     }
 }
 
-/// Columns summed over four interleaved partial sums (terms `t ≡ 0, 1, 2, 3 mod 4`), added
-/// as `(s0 + s1) + (s2 + s3)` and then the remaining terms in order: four independent
-/// addition chains instead of one, so long rows (network couplings) are not bound by the
-/// latency of one addition per term. The order is fixed, so results are reproducible.
+/// Put the columns' sums into the inputs.
 #[inline(always)]
-fn accumulate_fixed<const K: usize>(
-    offsets: &[u32],
-    weights: &[f64],
-    history: &[f64],
-    f: impl Fn(f64) -> f64,
-) -> [f64; K] {
+fn write_sums(writes: &[Write], inputs: &mut [f64], sums: &[f64]) {
+    for w in writes {
+        store(inputs, w, sums[w.column]);
+    }
+}
+
+/// The `K` column sums of a gather (`K <= MAX_FIXED`), by the AVX2 kernel if `SIMD` and
+/// there is at least one quad of terms.
+///
+/// # Safety
+///
+/// With `SIMD`, as for [`CouplingPlan::apply_avx2`]; none otherwise.
+#[inline(always)]
+unsafe fn sums<const SIMD: bool, const K: usize, const MAP: u8>(reads: &Reads) -> [f64; K] {
+    #[cfg(target_arch = "x86_64")]
+    if SIMD && reads.offsets.len() >= 4 {
+        // SAFETY: forwarded from this function's contract.
+        return unsafe { avx2::sums::<K, MAP>(reads) };
+    }
+    accumulate_fixed::<K, MAP>(reads)
+}
+
+/// Column sums `sum_t weights[t][c] * f(history[offsets[t]])` over four interleaved
+/// partial sums (terms `t ≡ 0, 1, 2, 3 mod 4`), added as `(s0 + s1) + (s2 + s3)` and then
+/// the remaining terms in order: four independent addition chains instead of one, so long
+/// rows (network couplings) are not bound by the latency of one addition per term. The
+/// order is fixed, so results are reproducible; [`avx2::sums`] follows it lane by lane.
+#[inline(always)]
+fn accumulate_fixed<const K: usize, const MAP: u8>(reads: &Reads) -> [f64; K] {
+    let Reads {
+        offsets,
+        weights,
+        history,
+        own,
+    } = *reads;
     let mut partial = [[0.0; K]; 4];
     let quads = offsets.len() / 4;
-    for (o, w) in offsets
-        .chunks_exact(4)
-        .zip(weights.chunks_exact(4 * K))
-        .take(quads)
-    {
+    for (o, w) in offsets.chunks_exact(4).zip(weights.chunks_exact(4 * K)) {
         for (lane, sums) in partial.iter_mut().enumerate() {
-            let h = f(history[o[lane] as usize]);
+            let h = map::<MAP>(history[o[lane] as usize], own);
             for c in 0..K {
-                sums[c] += w[lane * K + c] * h;
+                sums[c] += w[c * 4 + lane] * h;
             }
         }
     }
@@ -198,12 +348,100 @@ fn accumulate_fixed<const K: usize>(
         .iter()
         .zip(weights[4 * quads * K..].chunks_exact(K))
     {
-        let h = f(history[o as usize]);
+        let h = map::<MAP>(history[o as usize], own);
         for c in 0..K {
             acc[c] += w[c] * h;
         }
     }
     acc
+}
+
+/// Column sums of a gather wider than [`MAX_FIXED`] columns, term by term in order.
+#[inline(always)]
+fn accumulate_wide<const MAP: u8>(reads: &Reads, acc: &mut [f64]) {
+    acc.fill(0.0);
+    for (&o, w) in reads
+        .offsets
+        .iter()
+        .zip(reads.weights.chunks_exact(acc.len()))
+    {
+        let h = map::<MAP>(reads.history[o as usize], reads.own);
+        for (a, &w) in acc.iter_mut().zip(w) {
+            *a += w * h;
+        }
+    }
+}
+
+/// The AVX2 kernel: lane `l` of column `c`'s accumulator is the scalar kernel's partial
+/// sum `l` of that column, so with separate multiplications and additions (no fused
+/// multiply-add) every sum is bit-identical to [`accumulate_fixed`]'s.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::{
+        __m256d, _mm_add_sd, _mm_cvtsd_f64, _mm_hadd_pd, _mm_loadu_si128, _mm_unpackhi_pd,
+        _mm256_add_pd, _mm256_castpd256_pd128, _mm256_extractf128_pd, _mm256_i32gather_pd,
+        _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_sub_pd,
+    };
+
+    use super::{DIFFUSIVE, MULTIPLICATIVE, Reads, map};
+
+    /// [`accumulate_fixed`](super::accumulate_fixed) with one 4-lane gather per quad of
+    /// terms.
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2; every offset is below `reads.history.len()` and fits in an
+    /// `i32`; `reads.weights` holds `K` weights per offset, laid out as in
+    /// [`Gather`](super::Gather).
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn sums<const K: usize, const MAP: u8>(reads: &Reads) -> [f64; K] {
+        let Reads {
+            offsets,
+            weights,
+            history,
+            own,
+        } = *reads;
+        let quads = offsets.len() / 4;
+        debug_assert!(weights.len() >= offsets.len() * K);
+        // SAFETY: AVX2 is available (contract). The index loads read 4 `u32` of a 4-term
+        // chunk and the weight loads 4 `f64` of a `4 K` chunk (`c < K`); the gather reads
+        // `history` at offsets below its length, which as non-negative `i32`s it
+        // sign-extends to themselves.
+        unsafe {
+            let own_v = _mm256_set1_pd(own);
+            let mut acc: [__m256d; K] = [_mm256_setzero_pd(); K];
+            for (o, w) in offsets.chunks_exact(4).zip(weights.chunks_exact(4 * K)) {
+                let idx = _mm_loadu_si128(o.as_ptr().cast());
+                let h = _mm256_i32gather_pd::<8>(history.as_ptr(), idx);
+                let h = match MAP {
+                    DIFFUSIVE => _mm256_sub_pd(h, own_v),
+                    MULTIPLICATIVE => _mm256_mul_pd(h, own_v),
+                    _ => h,
+                };
+                for (c, a) in acc.iter_mut().enumerate() {
+                    let w = _mm256_loadu_pd(w.as_ptr().add(4 * c));
+                    *a = _mm256_add_pd(*a, _mm256_mul_pd(w, h));
+                }
+            }
+            let mut out = [0.0; K];
+            for (o, a) in out.iter_mut().zip(acc) {
+                // [s0 + s1, s2 + s3], then their sum.
+                let s = _mm_hadd_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd::<1>(a));
+                *o = _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+            }
+            for (&o, w) in offsets[4 * quads..]
+                .iter()
+                .zip(weights[4 * quads * K..].chunks_exact(K))
+            {
+                let h = map::<MAP>(history[o as usize], own);
+                for c in 0..K {
+                    out[c] += w[c] * h;
+                }
+            }
+            out
+        }
+    }
 }
 
 /// One term of a row: source state index, lag in steps, weight.
@@ -341,14 +579,18 @@ impl CouplingBuilder {
                 (plan.term_state.len(), plan.writes.len(), plan.weights.len());
             plan.term_state.extend(first.terms.iter().map(|t| t.src));
             plan.term_lag.extend(first.terms.iter().map(|t| t.lag));
-            let k = rows.len();
-            plan.weights
-                .resize(weight_start + first.terms.len() * k, 0.0);
-            for (column, row) in rows.iter().enumerate() {
-                let weights = plan.weights[weight_start + column..].iter_mut().step_by(k);
-                for (w, t) in weights.zip(&row.terms) {
-                    *w = t.w;
+            // Weights in the layout described at `Gather::weights`.
+            let (n, k) = (first.terms.len(), rows.len());
+            let quads = if k <= MAX_FIXED { n / 4 } else { 0 };
+            plan.weights.reserve(n * k);
+            for q in 0..quads {
+                for row in &rows {
+                    plan.weights
+                        .extend(row.terms[4 * q..4 * q + 4].iter().map(|t| t.w));
                 }
+            }
+            for t in 4 * quads..n {
+                plan.weights.extend(rows.iter().map(|row| row.terms[t].w));
             }
             for (column, row) in rows.iter().enumerate() {
                 // Inputs fed here for the first time are assigned, the others added to.
@@ -370,8 +612,11 @@ impl CouplingBuilder {
                 writes: (write_start, plan.writes.len()),
                 weights: weight_start,
             });
-            plan.scratch.resize(plan.scratch.len().max(rows.len()), 0.0);
+            if rows.len() > MAX_FIXED {
+                plan.scratch.resize(plan.scratch.len().max(rows.len()), 0.0);
+            }
         }
+        plan.avx2 = avx2_detected();
         plan
     }
 }
@@ -448,5 +693,176 @@ mod tests {
         p.apply(&history, &state, &mut inputs);
         assert_eq!(inputs[0], (2.0 - 10.0) + 2.0 * (3.0 - 10.0));
         assert_eq!(inputs[1], 2.0 * 10.0 + 2.0 * (3.0 * 10.0));
+    }
+    /// A random group of rows reading the same delayed values with different weights.
+    #[derive(Debug, Clone)]
+    struct Group {
+        kind: CouplingKind,
+        own: usize,
+        /// Per term: source slot and lag.
+        reads: Vec<(usize, usize)>,
+        /// Per row: one weight per term.
+        rows: Vec<Vec<f64>>,
+    }
+
+    const SOURCES: usize = 50;
+    const LAGS: usize = 10;
+
+    /// History offset of a source slot at a lag.
+    fn offset(src: usize, lag: usize) -> usize {
+        lag * SOURCES + src
+    }
+
+    /// A float of magnitude about `2^-30 .. 2^30`, so that summation order shows in
+    /// the rounding; sometimes a signed zero.
+    fn value(rng: &mut u64) -> f64 {
+        *rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let r = *rng >> 11;
+        match r % 23 {
+            0 => 0.0,
+            1 => -0.0,
+            _ => {
+                let x = (r >> 8) as f64 / (1u64 << 45) as f64 - 0.5;
+                x * 2f64.powi((r % 61) as i32 - 30)
+            }
+        }
+    }
+
+    fn groups() -> impl Strategy<Value = (Vec<Group>, u64)> {
+        let group = (1usize..=40, 1usize..=5, 0usize..3, 0usize..8, any::<u64>()).prop_map(
+            |(n, k, kind, own, seed)| {
+                let mut rng = seed;
+                let mut next = |m: usize| {
+                    rng = rng
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    (rng >> 33) as usize % m
+                };
+                let reads = (0..n).map(|_| (next(SOURCES), next(LAGS))).collect();
+                let rows = (0..k)
+                    .map(|_| (0..n).map(|_| value(&mut rng)).collect())
+                    .collect();
+                let kind = [
+                    CouplingKind::Additive,
+                    CouplingKind::Diffusive,
+                    CouplingKind::Multiplicative,
+                ][kind];
+                Group {
+                    kind,
+                    own,
+                    reads,
+                    rows,
+                }
+            },
+        );
+        (prop::collection::vec(group, 1..5), any::<u64>())
+    }
+
+    /// The documented order, evaluated directly: a single term is `w f(h)`; a gather of
+    /// at most four columns sums four interleaved partial sums, `(s0 + s1) + (s2 + s3)`,
+    /// then the remaining terms; a wider gather sums its terms in order.
+    fn reference(g: &Group, weights: &[f64], columns: usize, history: &[f64], own: f64) -> f64 {
+        let f = |t: usize| {
+            let (src, lag) = g.reads[t];
+            let h = history[offset(src, lag)];
+            match g.kind {
+                CouplingKind::Additive => h,
+                CouplingKind::Diffusive => h - own,
+                CouplingKind::Multiplicative => h * own,
+            }
+        };
+        let n = weights.len();
+        if n == 1 {
+            return weights[0] * f(0);
+        }
+        let terms = weights.iter().enumerate();
+        if columns > MAX_FIXED {
+            return terms.fold(0.0, |acc, (t, w)| acc + w * f(t));
+        }
+        let quads = n / 4 * 4;
+        let mut partial = [0.0; 4];
+        for (t, w) in terms.clone().take(quads) {
+            partial[t % 4] += w * f(t);
+        }
+        let acc = (partial[0] + partial[1]) + (partial[2] + partial[3]);
+        terms.skip(quads).fold(acc, |acc, (t, w)| acc + w * f(t))
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// AVX2 and scalar kernels give bit-identical sums, equal to the documented order.
+        #[test]
+        fn simd_and_scalar_sums_are_bit_identical((groups, seed) in groups()) {
+            let mut b = CouplingBuilder::default();
+            let mut input = 0;
+            for g in &groups {
+                for row in &g.rows {
+                    let terms = g.reads.iter().zip(row).map(|(&(s, l), &w)| (s, w, l));
+                    b.push(input, g.kind, g.own, terms);
+                    input += 1;
+                }
+            }
+            let mut scalar = b.finish(input);
+            scalar.set_offsets(offset);
+            let mut simd = scalar.clone();
+            scalar.use_simd(false);
+            simd.use_simd(true);
+            prop_assert!(!scalar.simd);
+            let mut rng = seed;
+            let history: Vec<f64> = (0..SOURCES * LAGS).map(|_| value(&mut rng)).collect();
+            let state: Vec<f64> = (0..8).map(|_| value(&mut rng)).collect();
+            let (mut a, mut b) = (vec![f64::NAN; input], vec![f64::NAN; input]);
+            scalar.apply(&history, &state, &mut a);
+            simd.apply(&history, &state, &mut b);
+            let mut input = 0;
+            for g in &groups {
+                let distinct = g
+                    .rows
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, r)| {
+                        g.rows[..i].iter().all(|q| {
+                            q.iter().zip(r).any(|(x, y)| x.to_bits() != y.to_bits())
+                        })
+                    })
+                    .count();
+                for row in &g.rows {
+                    let expected = reference(g, row, distinct, &history, state[g.own]);
+                    prop_assert_eq!(a[input].to_bits(), expected.to_bits(), "scalar, input {}", input);
+                    prop_assert_eq!(b[input].to_bits(), expected.to_bits(), "simd, input {}", input);
+                    input += 1;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_vector_kernel_is_used_where_available_and_offsets_fit() {
+        let mut b = CouplingBuilder::default();
+        b.push(0, CouplingKind::Additive, 0, (0..8).map(|s| (s, 1.0, 0)));
+        let mut p = b.finish(1);
+        p.set_offsets(|src, _| src);
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(
+            p.simd,
+            std::is_x86_feature_detected!("avx2") && std::env::var_os(SCALAR_ENV).is_none()
+        );
+        // Offsets beyond the vector gather's signed 32-bit indices: scalar kernel.
+        p.set_offsets(|src, _| i32::MAX as usize + src);
+        assert!(!p.simd);
+        assert_eq!(p.min_history, i32::MAX as usize + 8);
+    }
+
+    #[test]
+    #[should_panic(expected = "out of bounds")]
+    fn a_history_too_short_for_the_offsets_panics_instead_of_reading_past_it() {
+        let mut b = CouplingBuilder::default();
+        b.push(0, CouplingKind::Additive, 0, (0..8).map(|s| (s, 1.0, 0)));
+        let mut p = b.finish(1);
+        p.set_offsets(|src, _| src);
+        p.apply(&[1.0; 7], &[], &mut [0.0]);
     }
 }
