@@ -48,10 +48,12 @@
 
 mod array;
 mod grid;
+mod ou_bank;
 pub mod random;
 mod sampler;
 mod stimulus;
 
+pub use ou_bank::OuBank;
 pub use random::{NoiseStream, OuProcess, OuState, stream_key};
 pub use sampler::StimulusSignal;
 pub use stimulus::{ExpType, Stimulus};
