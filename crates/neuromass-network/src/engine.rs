@@ -3,7 +3,7 @@
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use neuromass_stimulus::{OuProcess, OuState, Stimulus, stream_key};
+use neuromass_stimulus::{OuBank, OuProcess, OuState, Stimulus, stream_key};
 
 use neuromass_core::{
     CouplingKind, Error as ModelError, InputSignal, MassBlock, Network, delay_steps, rng,
@@ -62,7 +62,10 @@ struct Part {
     state: Range<usize>,
     inputs: Range<usize>,
     external: Range<usize>,
-    noise: Range<usize>,
+    /// The noise of this part's external channels, stepped together, and where each
+    /// channel's value goes (relative to `external`).
+    noise: OuBank,
+    noise_targets: Vec<usize>,
     slots: Range<usize>,
     /// Coupling gathers into this part's inputs (indices relative to `inputs`, own values
     /// relative to `state`); term offsets count from the oldest row a step reads.
@@ -220,7 +223,6 @@ pub struct Simulation {
     nodes: Vec<NodeLayout>,
     recorded: Vec<Vec<usize>>,
     signals: Vec<AttachedSignal>,
-    noise: Vec<NoiseChannel>,
     observers: Vec<Observer>,
     drives: u64,
     seed: u64,
@@ -558,6 +560,11 @@ impl Simulation {
                         .iter()
                         .take_while(|c: &&NoiseChannel| external.contains(&c.external))
                         .count();
+                let channels = &noise[noise_start..noise_end];
+                let noise_targets = channels
+                    .iter()
+                    .map(|c| c.external - external.start)
+                    .collect();
                 let slots = slot_state.partition_point(|&ix| ix < state_range.start)
                     ..slot_state.partition_point(|&ix| ix < state_range.end);
                 let part = Part {
@@ -566,7 +573,8 @@ impl Simulation {
                     state: state_range,
                     inputs: part_inputs[p].clone(),
                     external,
-                    noise: noise_start..noise_end,
+                    noise: channels.iter().map(|c| c.process.clone()).collect(),
+                    noise_targets,
                     slots,
                     coupling,
                 };
@@ -628,7 +636,6 @@ impl Simulation {
             nodes: layouts,
             recorded,
             signals: Vec::new(),
-            noise,
             observers: Vec::new(),
             drives: 0,
             seed: options.seed,
@@ -894,7 +901,11 @@ impl Simulation {
                 .flat_map(|l| l.state_index.iter().map(|&i| self.state[i]))
                 .collect(),
             history,
-            noise: self.noise.iter().map(|c| c.process.state()).collect(),
+            noise: self
+                .parts
+                .iter()
+                .flat_map(|p| (0..p.noise.len()).map(|k| p.noise.state(k)))
+                .collect(),
         }
     }
 
@@ -902,7 +913,7 @@ impl Simulation {
     pub fn restore(&mut self, checkpoint: &Checkpoint) -> Result<()> {
         if checkpoint.state.len() != self.state.len()
             || checkpoint.history.len() != self.history.len() / 2
-            || checkpoint.noise.len() != self.noise.len()
+            || checkpoint.noise.len() != self.parts.iter().map(|p| p.noise.len()).sum::<usize>()
         {
             return Err(ModelError::Invalid(format!(
                 "checkpoint does not fit this simulation: {} state values and {} history values, expected {} and {}",
@@ -926,8 +937,11 @@ impl Simulation {
                 self.history[(row + len) * n + k] = v;
             }
         }
-        for (c, s) in self.noise.iter_mut().zip(&checkpoint.noise) {
-            c.process.set_state(*s);
+        let mut states = checkpoint.noise.iter();
+        for part in &mut self.parts {
+            for (k, s) in (0..part.noise.len()).zip(&mut states) {
+                part.noise.set_state(k, *s);
+            }
         }
         self.head = self.history_len - 1;
         self.diverged_at = None;
@@ -1075,11 +1089,17 @@ impl Simulation {
                 &mut self.inputs[part.inputs.clone()],
             );
         }
-        if !self.noise.is_empty() || !self.signals.is_empty() {
+        // Noise assigns its channels; signals add, so they need the others cleared.
+        if !self.signals.is_empty() {
             self.external.fill(0.0);
         }
-        for c in &mut self.noise {
-            self.external[c.external] = c.process.next(self.dt);
+        for part in &mut self.parts {
+            let (external, targets) = (
+                &mut self.external[part.external.clone()],
+                &part.noise_targets,
+            );
+            part.noise
+                .next_with(self.dt, |k, v| external[targets[k]] = v);
         }
         for s in &mut self.signals {
             let v = s.signal.sample(self.step, self.dt);
@@ -1159,7 +1179,7 @@ impl Simulation {
             &mut self.inputs[..],
             &mut self.external[..],
         );
-        let (mut noise, mut nodes) = (&mut self.noise[..], &mut out.nodes[..]);
+        let mut nodes = &mut out.nodes[..];
         let mut times = Some(&mut out.t);
         let mut jobs = Vec::with_capacity(self.parts.len());
         for part in &mut self.parts {
@@ -1169,8 +1189,6 @@ impl Simulation {
             inputs = rest;
             let (e, rest) = std::mem::take(&mut external).split_at_mut(part.external.len());
             external = rest;
-            let (c, rest) = std::mem::take(&mut noise).split_at_mut(part.noise.len());
-            noise = rest;
             let (n, rest) = std::mem::take(&mut nodes).split_at_mut(part.nodes.len());
             nodes = rest;
             jobs.push(PartJob {
@@ -1178,7 +1196,6 @@ impl Simulation {
                 state: s,
                 inputs: i,
                 external: e,
-                noise: c,
                 nodes: n,
                 times: times.take(),
                 step: self.step,
@@ -1305,7 +1322,6 @@ struct PartJob<'a> {
     state: &'a mut [f64],
     inputs: &'a mut [f64],
     external: &'a mut [f64],
-    noise: &'a mut [NoiseChannel],
     nodes: &'a mut [NodeOutput],
     /// The sample times (kept by the first part).
     times: Option<&'a mut Vec<f64>>,
@@ -1334,9 +1350,9 @@ impl PartJob<'_> {
                 std::slice::from_raw_parts(shared.history.ptr.add(rows.start), rows.len())
             };
             part.coupling.apply(history, self.state, self.inputs);
-            for c in self.noise.iter_mut() {
-                self.external[c.external - e0] = c.process.next(shared.dt);
-            }
+            let (external, targets) = (&mut *self.external, &part.noise_targets);
+            part.noise
+                .next_with(shared.dt, |k, v| external[targets[k]] = v);
             let mut finite = true;
             for b in blocks {
                 finite &= b.block.euler_step(
