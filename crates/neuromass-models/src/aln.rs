@@ -1111,9 +1111,20 @@ impl<P: AlnPopulation> AlnBlock<P> {
         dt: f64,
     ) -> bool {
         use std::arch::x86_64::*;
-        let lanes = |buf: &[f64], at: usize| -> F64x4 {
-            F64x4::load(buf[at..at + LANES].try_into().expect("four lanes"))
-        };
+        let chunks = packed.len();
+        // One check for all accesses below: lanes `k .. k + 4` of every variable, input and
+        // the external channel, for `k < 4 * chunks <= n`.
+        assert!(
+            LANES * chunks <= n
+                && state.len() >= P::STATE * n
+                && inputs.len() >= P::INPUTS * n
+                && external.len() >= n,
+            "ALN block buffers hold fewer masses than its lanes"
+        );
+        let (x_ptr, in_ptr, ext_ptr) = (state.as_mut_ptr(), inputs.as_ptr(), external.as_ptr());
+        // SAFETY (both): `at + 4 <= len` of the buffer by the assertion above.
+        let load = |ptr: *const f64, at: usize| F64x4(unsafe { _mm256_loadu_pd(ptr.add(at)) });
+        let store = |at: usize, y: F64x4| unsafe { _mm256_storeu_pd(x_ptr.add(at), y.0) };
         let zero = F64x4::splat(0.0);
         let step = F64x4::splat(dt);
         let mut finite = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
@@ -1122,14 +1133,14 @@ impl<P: AlnPopulation> AlnBlock<P> {
             let c = coefficients.load();
             let x: [F64x4; 7] = std::array::from_fn(|v| {
                 if v < P::STATE {
-                    lanes(state, v * n + k)
+                    load(x_ptr, v * n + k)
                 } else {
                     zero
                 }
             });
             let inp: [F64x4; 6] = std::array::from_fn(|i| {
                 if i < P::INPUTS {
-                    lanes(inputs, i * n + k)
+                    load(in_ptr, i * n + k)
                 } else {
                     zero
                 }
@@ -1139,12 +1150,11 @@ impl<P: AlnPopulation> AlnBlock<P> {
                 |mu, sigma| table.lookup4(mu, sigma),
                 x,
                 inp,
-                lanes(external, k),
+                load(ext_ptr, k),
             );
             for v in 0..P::STATE {
                 let y = x[v] + step * d[v];
-                let at = v * n + k;
-                y.store((&mut state[at..at + LANES]).try_into().expect("four lanes"));
+                store(v * n + k, y);
                 finite = _mm256_and_pd(finite, y.finite_mask());
             }
         }

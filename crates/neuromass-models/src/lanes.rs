@@ -101,12 +101,6 @@ mod avx {
             // SAFETY: module invariant; `v` holds four readable values.
             F64x4(unsafe { _mm256_loadu_pd(v.as_ptr()) })
         }
-        /// Write the lanes into `out`.
-        #[inline(always)]
-        pub(crate) fn store(self, out: &mut [f64; 4]) {
-            // SAFETY: module invariant; `out` holds four writable values.
-            unsafe { _mm256_storeu_pd(out.as_mut_ptr(), self.0) }
-        }
         /// All bits set in the lanes whose value is finite.
         #[inline(always)]
         pub(crate) fn finite_mask(self) -> __m256d {
