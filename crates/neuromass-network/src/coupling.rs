@@ -52,6 +52,22 @@ struct Write {
     weight: f64,
 }
 
+/// A gather of one delayed value into additive inputs (e.g. a node-local coupling),
+/// stored compactly: its term and the end of its writes in `single_writes`.
+#[derive(Debug, Clone, Copy)]
+struct Single {
+    term: u32,
+    writes_end: u32,
+}
+
+/// One input a [`Single`] writes: `weight * value`, added if `add`, assigned otherwise.
+#[derive(Debug, Clone, Copy)]
+struct SingleWrite {
+    input: u32,
+    add: bool,
+    weight: f64,
+}
+
 /// The widest gather summed over four interleaved partial sums; wider ones (rare) sum
 /// their terms in plain order.
 const MAX_FIXED: usize = 4;
@@ -65,6 +81,9 @@ const SCALAR_ENV: &str = "NEUROMASS_SCALAR_COUPLING";
 /// The compiled coupling of a network: gathers over the delay history.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CouplingPlan {
+    /// One-term additive gathers, evaluated first.
+    singles: Vec<Single>,
+    single_writes: Vec<SingleWrite>,
     gathers: Vec<Gather>,
     /// Per term: source state index and lag in steps (to lay out the history).
     term_state: Vec<u32>,
@@ -171,6 +190,20 @@ impl CouplingPlan {
         state: &[f64],
         inputs: &mut [f64],
     ) {
+        let mut start = 0;
+        for single in &self.singles {
+            let h = history[self.term_offset[single.term as usize] as usize];
+            let end = single.writes_end as usize;
+            for w in &self.single_writes[start..end] {
+                let (input, a) = (w.input as usize, w.weight * h);
+                if w.add {
+                    inputs[input] += a;
+                } else {
+                    inputs[input] = a;
+                }
+            }
+            start = end;
+        }
         for g in &self.gathers {
             let writes = &self.writes[g.writes.0..g.writes.1];
             if g.terms.1 - g.terms.0 == 1 {
@@ -573,6 +606,31 @@ impl CouplingBuilder {
         plan.term_state.reserve(n_terms);
         plan.term_lag.reserve(n_terms);
         let mut fed = vec![false; n_inputs];
+        // One-term additive gathers first, in their compact form; the others after them.
+        let (singles, groups): (Vec<_>, Vec<_>) = groups.into_iter().partition(|rows| {
+            rows[0].terms.len() == 1
+                && rows[0].kind == CouplingKind::Additive
+                && n_inputs <= u32::MAX as usize
+        });
+        for rows in singles {
+            let term = &rows[0].terms[0];
+            plan.term_state.push(term.src);
+            plan.term_lag.push(term.lag);
+            for row in &rows {
+                for &input in &row.feeds {
+                    plan.single_writes.push(SingleWrite {
+                        input: input as u32,
+                        add: fed[input],
+                        weight: row.terms[0].w,
+                    });
+                    fed[input] = true;
+                }
+            }
+            plan.singles.push(Single {
+                term: (plan.term_state.len() - 1) as u32,
+                writes_end: plan.single_writes.len() as u32,
+            });
+        }
         for rows in groups {
             let first = &rows[0];
             let (term_start, write_start, weight_start) =
@@ -655,9 +713,9 @@ mod tests {
         ];
         let mut p = plan(&rows, 4);
         assert_eq!(
-            p.gathers.len(),
-            2,
-            "rows over the same terms share a gather"
+            (p.gathers.len(), p.singles.len()),
+            (1, 1),
+            "rows over the same terms share a gather; one-term rows are singles"
         );
         let mut inputs = [0.0, 0.0, 0.0, 7.0];
         for _ in 0..2 {

@@ -1402,40 +1402,69 @@ impl PartJob<'_> {
     }
 }
 
-/// A barrier for the threads of a parallel run, meeting once per step (a few hundred
-/// nanoseconds apart): waiting threads spin, then yield if the others are late (e.g. more
-/// threads than free cores).
+/// A barrier for the threads of a parallel run, meeting once per step (a few microseconds
+/// apart): a waiting thread spins briefly, then sleeps until the last one arrives, so
+/// more threads than free cores (other work, or several threaded simulations at once) cost
+/// sleeps, not a livelock.
 struct SpinBarrier {
     threads: usize,
     arrived: AtomicUsize,
     generation: AtomicUsize,
+    /// Threads that announced they may sleep, and the sleeping ones.
+    sleeping: AtomicUsize,
+    sleepers: std::sync::Mutex<Vec<std::thread::Thread>>,
 }
 
 impl SpinBarrier {
+    /// Spins before a waiting thread goes to sleep (~10-20 µs).
+    const SPINS: u32 = 1 << 13;
+
     fn new(threads: usize) -> Self {
         SpinBarrier {
             threads,
             arrived: AtomicUsize::new(0),
             generation: AtomicUsize::new(0),
+            sleeping: AtomicUsize::new(0),
+            sleepers: std::sync::Mutex::new(Vec::new()),
         }
     }
 
     /// Wait for all threads; everything written before `wait` by any thread is visible
     /// to every thread after it.
     fn wait(&self) {
-        let generation = self.generation.load(Ordering::Acquire);
+        let generation = self.generation.load(Ordering::SeqCst);
         if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.threads {
             self.arrived.store(0, Ordering::Relaxed);
-            self.generation.fetch_add(1, Ordering::AcqRel);
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            // A sleeper announces itself (under the lock) before it checks the generation,
+            // so either it sees the new generation or this sees it announced.
+            if self.sleeping.load(Ordering::SeqCst) > 0 {
+                let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
+                self.sleeping.store(0, Ordering::SeqCst);
+                for t in sleepers.drain(..) {
+                    t.unpark();
+                }
+            }
             return;
         }
-        let mut spins = 0u32;
-        while self.generation.load(Ordering::Acquire) == generation {
-            if spins < 1 << 12 {
-                std::hint::spin_loop();
-                spins += 1;
-            } else {
-                std::thread::yield_now();
+        for _ in 0..Self::SPINS {
+            if self.generation.load(Ordering::Acquire) != generation {
+                return;
+            }
+            std::hint::spin_loop();
+        }
+        loop {
+            {
+                let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
+                self.sleeping.fetch_add(1, Ordering::SeqCst);
+                if self.generation.load(Ordering::SeqCst) != generation {
+                    return;
+                }
+                sleepers.push(std::thread::current());
+            }
+            std::thread::park();
+            if self.generation.load(Ordering::SeqCst) != generation {
+                return;
             }
         }
     }
