@@ -1416,8 +1416,9 @@ struct SpinBarrier {
 }
 
 impl SpinBarrier {
-    /// Spins before a waiting thread goes to sleep (~10-20 µs).
-    const SPINS: u32 = 1 << 13;
+    /// How long a waiting thread spins before it sleeps: a few steps of a large network,
+    /// short enough not to waste a core another thread needs.
+    const SPIN_TIME: std::time::Duration = std::time::Duration::from_micros(50);
 
     fn new(threads: usize) -> Self {
         SpinBarrier {
@@ -1447,11 +1448,17 @@ impl SpinBarrier {
             }
             return;
         }
-        for _ in 0..Self::SPINS {
+        let start = std::time::Instant::now();
+        let mut spins = 0u32;
+        loop {
             if self.generation.load(Ordering::Acquire) != generation {
                 return;
             }
             std::hint::spin_loop();
+            spins += 1;
+            if spins % 64 == 0 && start.elapsed() > Self::SPIN_TIME {
+                break;
+            }
         }
         loop {
             {
