@@ -693,17 +693,26 @@ impl NoiseField {
 
 /// Validate every mass's parameters and the local matrices (used before a run).
 pub(crate) fn validate_node(node: &Node, index: usize) -> Result<()> {
-    let prefix = format!("{}_{index}", node.label);
-    node.connectivity
-        .check_finite(&format!("{prefix}.local_connectivity"))?;
-    node.delays
-        .check_non_negative(&format!("{prefix}.local_delays"))?;
+    // Checks run without names first; only a failing one is repeated with its full name
+    // for the message (building names for every node costs more than checking them).
+    let named = |what: &str| format!("{}_{index}.{what}", node.label);
+    if node.connectivity.check_finite("").is_err() {
+        node.connectivity
+            .check_finite(&named("local_connectivity"))?;
+    }
+    if node.delays.check_non_negative("").is_err() {
+        node.delays.check_non_negative(&named("local_delays"))?;
+    }
     for (j, m) in node.masses.iter().enumerate() {
-        m.params()
-            .validate(&format!("{}_{index}.{}_{j}.", node.label, m.label()))?;
+        if m.params().validate("").is_err() {
+            m.params()
+                .validate(&named(&format!("{}_{j}.", m.label())))?;
+        }
         m.check()?;
     }
-    node.effective_local_connectivity()?
-        .check_finite(&format!("{prefix}.local_connectivity (effective)"))?;
+    let effective = node.effective_local_connectivity()?;
+    if effective.check_finite("").is_err() {
+        effective.check_finite(&named("local_connectivity (effective)"))?;
+    }
     Ok(())
 }
