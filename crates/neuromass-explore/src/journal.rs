@@ -1,8 +1,8 @@
 //! The append-only journal of finished runs: the source of truth that makes an
 //! exploration survive `kill -9`.
 //!
-//! Every finished run is appended as one length-prefixed, checksummed record and flushed
-//! before the next; a record cut short by a kill fails its length or checksum and is
+//! Every finished run is appended as one length-prefixed, checksummed record, handed to the
+//! operating system (one `write`) before the next; a record cut short by a kill fails its length or checksum and is
 //! ignored, so on resume exactly the runs whose records are complete count as done.
 //!
 //! Layout: `b"NMJ1"`, `u32` header length, header (JSON: space, seeds, model hash), then
@@ -167,15 +167,20 @@ pub struct JournalWriter {
 }
 
 impl JournalWriter {
-    /// Start a new journal with `header` (replacing any file at `path`).
+    /// Start a new journal with `header`, replacing any file at `path` (removed first, so
+    /// the old file's blocks are not truncated in place). Nothing is forced to disk: the
+    /// records survive the process being killed as soon as they are written; call
+    /// [`sync`](Self::sync) to survive a crash of the machine too.
     pub fn create(path: &Path, header: &str) -> Result<Self> {
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_err(path, e)),
+            _ => {}
+        }
         let mut file = File::create(path).map_err(|e| io_err(path, e))?;
         let mut b = MAGIC.to_vec();
         b.extend_from_slice(&(header.len() as u32).to_le_bytes());
         b.extend_from_slice(header.as_bytes());
-        file.write_all(&b)
-            .and_then(|_| file.sync_data())
-            .map_err(|e| io_err(path, e))?;
+        file.write_all(&b).map_err(|e| io_err(path, e))?;
         Ok(JournalWriter {
             file,
             path: path.to_path_buf(),
@@ -214,6 +219,12 @@ impl JournalWriter {
     /// Force written records to disk.
     pub fn sync(&mut self) -> Result<()> {
         self.file.sync_data().map_err(|e| io_err(&self.path, e))
+    }
+
+    /// A second handle on the journal file, e.g. to force it to disk on another thread
+    /// (`File::sync_data`) while this one goes on.
+    pub fn sync_handle(&self) -> Result<File> {
+        self.file.try_clone().map_err(|e| io_err(&self.path, e))
     }
 }
 
@@ -271,6 +282,27 @@ pub fn scan_journal(path: &Path) -> Result<JournalIndex> {
         entries,
         valid_len: offset,
     })
+}
+
+/// Whether `path` is missing or holds only the start of a journal's header: what a kill
+/// leaves before the exploration recorded anything (so there is nothing to resume).
+pub fn unstarted(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else {
+        return !path.exists();
+    };
+    if bytes.len() < MAGIC.len() {
+        return bytes[..] == MAGIC[..bytes.len()];
+    }
+    if &bytes[..4] != MAGIC {
+        return false;
+    }
+    match bytes.get(4..8) {
+        None => true,
+        Some(word) => {
+            let len = u32::from_le_bytes(word.try_into().unwrap_or_default()) as usize;
+            bytes.len() < 8 + len
+        }
+    }
 }
 
 /// Reads record bodies of a journal by their index entries.
@@ -361,7 +393,14 @@ mod tests {
         for cut in 0..15 {
             std::fs::write(&p, &full[..cut]).unwrap();
             assert!(read_journal(&p).is_err(), "a cut header is an error");
+            assert!(unstarted(&p), "a cut header: nothing recorded");
         }
+        std::fs::write(&p, &full[..15]).unwrap();
+        assert!(!unstarted(&p));
+        std::fs::write(&p, b"NMJ2").unwrap();
+        assert!(!unstarted(&p), "not a journal");
+        std::fs::remove_file(&p).unwrap();
+        assert!(unstarted(&p));
         for cut in 15..full.len() {
             std::fs::write(&p, &full[..cut]).unwrap();
             let j = read_journal(&p).unwrap();

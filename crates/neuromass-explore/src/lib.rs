@@ -38,7 +38,8 @@ pub mod store;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -46,7 +47,7 @@ use rayon::prelude::*;
 pub use error::{ExploreError, Result};
 pub use journal::{Item, Outcome};
 pub use space::{Axis, Space, SpaceKind, Values};
-pub use store::{ExplorationResults, Header};
+pub use store::{ExplorationResults, FileBuilder, Header};
 
 use journal::{JournalWriter, RecordReader, scan_journal};
 use neuromass_stimulus::random::stream_key;
@@ -85,7 +86,8 @@ pub enum Mode {
     /// Fail if the output (or its journal) exists.
     New,
     /// Continue the exploration recorded in the output's journal (same space, base model
-    /// and seed), running only what is not finished.
+    /// and seed), running only what is not finished. An exploration killed before it
+    /// recorded anything (no output, no journal or only part of its header) starts over.
     Resume,
     /// Replace any existing output.
     Force,
@@ -188,6 +190,17 @@ impl Exploration {
     }
 
     /// Run the exploration into `out` (HDF5) with its journal `out.journal`.
+    ///
+    /// The model is checked before any file is touched. Then the runs start at once on the
+    /// worker threads, while one writer thread owns the files: it starts the journal (with
+    /// `Mode::Force`, after removing the old output), starts the final file, appends each
+    /// finished run to the journal as it arrives, writes the output from the journal 0.5 s
+    /// after the start and every 2 s after that (less often if that takes long), each time
+    /// atomically (a temporary file renamed over it), and after the last run writes the rows
+    /// into the final file and renames it over the output. So the output, whenever it
+    /// exists, is a complete, readable file; an exploration killed in its first 0.5 s leaves
+    /// at most the journal, from which `--resume` continues (or starts over if nothing was
+    /// recorded).
     pub fn run(&self, model: &impl Model, out: &Path, mode: Mode) -> Result<Report> {
         let started = Instant::now();
         if let Some((k, n)) = self.shard
@@ -207,17 +220,16 @@ impl Exploration {
             serde_json::to_string(&header).map_err(|e| ExploreError::Space(e.to_string()))?;
         let mut finished = vec![false; total];
         let mut failed = 0;
-        let mut writer = match mode {
+        let start = match mode {
             Mode::New if out.exists() || journal.exists() => {
                 return Err(ExploreError::Output(format!(
                     "`{}` already exists; use --resume to continue it or --force to replace it",
                     out.display()
                 )));
             }
-            Mode::New | Mode::Force => {
-                let _ = std::fs::remove_file(out);
-                JournalWriter::create(&journal, &header_json)?
-            }
+            Mode::New | Mode::Force => Start::Fresh,
+            // Killed before the journal had its header: nothing was recorded, start over.
+            Mode::Resume if !out.exists() && journal::unstarted(&journal) => Start::Fresh,
             Mode::Resume => {
                 if !journal.exists() {
                     return Err(ExploreError::Output(format!(
@@ -245,12 +257,19 @@ impl Exploration {
                         failed += usize::from(status == 2);
                     }
                 }
-                JournalWriter::append(&journal, old.valid_len)?
+                Start::Resume(old.valid_len)
             }
         };
-        // The output exists (and is readable) from the start; it is rebuilt atomically.
-        writer.sync()?;
-        store::build_hdf5(out, &journal)?;
+        if let Start::Fresh = start
+            && let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.is_dir()
+        {
+            return Err(ExploreError::Output(format!(
+                "cannot write `{}`: the directory `{}` does not exist",
+                out.display(),
+                dir.display()
+            )));
+        }
         let todo: Vec<usize> = (0..total)
             .filter(|&i| !finished[i])
             .filter(|&i| self.shard.is_none_or(|(k, n)| i % n == k))
@@ -273,63 +292,66 @@ impl Exploration {
         } else {
             indicatif::ProgressBar::hidden()
         };
-        // Batches small enough that every thread gets work (results do not depend on them).
         let threads = pool.current_num_threads().max(1);
-        let batch = model
-            .batch_size()
-            .clamp(1, todo.len().div_ceil(threads).max(1));
-        let (tx, rx) = sync_channel::<(usize, Outcome)>(2 * threads * batch);
-        let mut computed = 0;
-        let mut last_snapshot = Instant::now();
-        let result: Result<()> = std::thread::scope(|scope| {
+        let batches = batch_ranges(todo.len(), model.batch_size(), threads);
+        let largest = batches.iter().map(|r| r.len()).max().unwrap_or(1);
+        let (tx, rx) = sync_channel::<(usize, Outcome)>(2 * threads * largest);
+        // Set by the writer when it fails: workers then stop taking batches.
+        let stop = AtomicBool::new(false);
+        let files = Files {
+            out,
+            journal: &journal,
+            header: &header,
+            header_json: &header_json,
+            start,
+        };
+        let written = std::thread::scope(|scope| {
+            let stop = &stop;
+            let writer = scope.spawn(|| {
+                let written = files.write(rx, &bar, failed);
+                if written.is_err() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                written
+            });
             let header = &header;
             let todo = &todo;
-            scope.spawn(move || {
-                pool.install(|| {
-                    todo.par_chunks(batch).for_each_with(tx, |tx, runs| {
-                        let batch: Vec<(Vec<(String, f64)>, u64)> = runs
-                            .iter()
-                            .map(|&run| {
-                                let point = header
-                                    .paths
-                                    .iter()
-                                    .cloned()
-                                    .zip(header.points[run].iter().copied())
-                                    .collect();
-                                (point, header.seeds[run])
-                            })
-                            .collect();
-                        for (&run, result) in runs.iter().zip(model.run_batch(&batch)) {
-                            let outcome = match result {
-                                Ok(items) => Outcome::Done(items),
-                                Err(message) => Outcome::Failed(message),
-                            };
-                            // The receiver only goes away on a write error, which is reported.
-                            let _ = tx.send((run, outcome));
-                        }
-                    });
+            pool.install(|| {
+                batches.into_par_iter().for_each_with(tx, |tx, range| {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let runs = &todo[range];
+                    let batch: Vec<(Vec<(String, f64)>, u64)> = runs
+                        .iter()
+                        .map(|&run| {
+                            let point = header
+                                .paths
+                                .iter()
+                                .cloned()
+                                .zip(header.points[run].iter().copied())
+                                .collect();
+                            (point, header.seeds[run])
+                        })
+                        .collect();
+                    for (&run, result) in runs.iter().zip(model.run_batch(&batch)) {
+                        let outcome = match result {
+                            Ok(items) => Outcome::Done(items),
+                            Err(message) => Outcome::Failed(message),
+                        };
+                        // The receiver only goes away on a write error, which is reported.
+                        let _ = tx.send((run, outcome));
+                    }
                 });
             });
-            for (run, outcome) in rx {
-                writer.write(run as u64, &outcome)?;
-                computed += 1;
-                failed += usize::from(matches!(outcome, Outcome::Failed(_)));
-                if last_snapshot.elapsed() > Duration::from_secs(2) {
-                    writer.sync()?;
-                    store::build_hdf5(out, &journal)?;
-                    last_snapshot = Instant::now();
-                }
-                bar.inc(1);
-                if failed > 0 {
-                    bar.set_message(format!("({failed} failed)"));
-                }
-            }
-            Ok(())
+            writer.join().unwrap_or_else(|_| {
+                Err(ExploreError::Output(
+                    "the exploration's writer thread panicked".into(),
+                ))
+            })
         });
         bar.finish_and_clear();
-        result?;
-        writer.sync()?;
-        store::build_hdf5(out, &journal)?;
+        let (computed, failed) = written?;
         Ok(Report {
             total,
             done: already + computed,
@@ -337,6 +359,141 @@ impl Exploration {
             computed,
             elapsed: started.elapsed(),
         })
+    }
+}
+
+/// How an exploration splits `runs` runs among `threads` threads: contiguous index ranges
+/// of at most `size` runs (the model's [`batch_size`](Model::batch_size)), as many as a
+/// multiple of `threads` when there are enough runs, their lengths differing by at most
+/// one, so that every thread gets the same work. (Results never depend on the batches.)
+///
+/// ```
+/// // 16 runs, batches of up to 8, on 2 threads: 2 × 8; on 3 threads: 5 + 5 + 6.
+/// assert_eq!(neuromass_explore::batch_ranges(16, 8, 2), vec![0..8, 8..16]);
+/// assert_eq!(neuromass_explore::batch_ranges(16, 8, 3), vec![0..5, 5..10, 10..16]);
+/// // 20 runs on 2 threads: 4 × 5, not 8 + 8 + 4.
+/// assert_eq!(neuromass_explore::batch_ranges(20, 8, 2), vec![0..5, 5..10, 10..15, 15..20]);
+/// ```
+pub fn batch_ranges(runs: usize, size: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
+    if runs == 0 {
+        return Vec::new();
+    }
+    let size = size.max(1);
+    let threads = threads.max(1);
+    let count = runs.div_ceil(size).div_ceil(threads) * threads;
+    let count = count.min(runs);
+    (0..count)
+        .map(|b| b * runs / count..(b + 1) * runs / count)
+        .collect()
+}
+
+/// How the journal starts: anew, or continuing a journal whose complete records end at the
+/// given byte.
+#[derive(Debug, Clone, Copy)]
+enum Start {
+    Fresh,
+    Resume(u64),
+}
+
+/// The files of one exploration, owned by its writer thread.
+struct Files<'a> {
+    out: &'a Path,
+    journal: &'a Path,
+    header: &'a Header,
+    header_json: &'a str,
+    start: Start,
+}
+
+/// When the output is first written (unless the exploration is over before).
+const FIRST_SNAPSHOT: Duration = Duration::from_millis(500);
+/// Refresh the output this often, or less often when a refresh takes more than a tenth of
+/// this interval (so refreshing takes at most ~10 % of the writer's time).
+const SNAPSHOT_EVERY: Duration = Duration::from_secs(2);
+
+impl Files<'_> {
+    /// The writer thread: start the journal and the output, journal every outcome from
+    /// `rx`, refresh the output now and then, and write the final file. Returns the runs
+    /// computed and the runs failed (`failed` before plus those of this call).
+    fn write(
+        &self,
+        rx: Receiver<(usize, Outcome)>,
+        bar: &indicatif::ProgressBar,
+        mut failed: usize,
+    ) -> Result<(usize, usize)> {
+        let mut writer = match self.start {
+            Start::Fresh => {
+                remove_if_present(self.out)?;
+                JournalWriter::create(self.journal, self.header_json)?
+            }
+            Start::Resume(valid_len) => JournalWriter::append(self.journal, valid_len)?,
+        };
+        // The output is (re)built from the journal, atomically, at the first snapshot and
+        // every SNAPSHOT_EVERY after it; the final file is prepared while the runs integrate.
+        let mut next_snapshot = Instant::now() + FIRST_SNAPSHOT;
+        let part = self.out.with_extension("h5.part");
+        let mut file = FileBuilder::create(&part, self.header)?;
+        let mut computed = 0;
+        // Whether the journal has records the output lacks (at first: there is no output).
+        let mut fresh = true;
+        loop {
+            // Wake up for the next snapshot only if there is something new to write.
+            let received = if fresh {
+                rx.recv_timeout(next_snapshot.saturating_duration_since(Instant::now()))
+            } else {
+                rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+            };
+            match received {
+                Ok((run, outcome)) => {
+                    writer.write(run as u64, &outcome)?;
+                    computed += 1;
+                    fresh = true;
+                    match &outcome {
+                        Outcome::Done(items) => file.prepare(run, items)?,
+                        Outcome::Failed(_) => failed += 1,
+                    }
+                    bar.inc(1);
+                    if failed > 0 {
+                        bar.set_message(format!("({failed} failed)"));
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if fresh && Instant::now() >= next_snapshot {
+                let built = Instant::now();
+                writer.sync()?;
+                store::build_hdf5(self.out, self.journal)?;
+                fresh = false;
+                next_snapshot = Instant::now() + SNAPSHOT_EVERY.max(10 * built.elapsed());
+            }
+        }
+        // The journal goes to disk while the final file is written.
+        let sync = writer.sync_handle()?;
+        std::thread::scope(|scope| {
+            let synced = scope.spawn(move || {
+                sync.sync_data().map_err(|e| ExploreError::Io {
+                    path: self.journal.display().to_string(),
+                    message: e.to_string(),
+                })
+            });
+            let index = scan_journal(self.journal)?;
+            file.finish(&index, self.journal, self.out)?;
+            synced.join().unwrap_or_else(|_| {
+                Err(ExploreError::Output("syncing the journal panicked".into()))
+            })
+        })?;
+        Ok((computed, failed))
+    }
+}
+
+/// Remove `path` if it exists.
+fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(ExploreError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -390,4 +547,238 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<()> {
     }
     w.sync()?;
     store::build_hdf5(out, &journal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn scratch(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("nm-explore-{}-{tag}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Results that depend on the point and the seed, a 2-D array, and a failure at one point.
+    struct Toy;
+    impl Model for Toy {
+        fn describe(&self) -> serde_json::Value {
+            serde_json::json!({"model": "toy"})
+        }
+        fn check(&self, _paths: &[String], _first: &[f64]) -> std::result::Result<(), String> {
+            Ok(())
+        }
+        fn run(&self, point: &[(String, f64)], seed: u64) -> RunResult {
+            let (a, b) = (point[0].1, point[1].1);
+            if a == 2.0 && b == 1.0 {
+                return Err(format!("diverged at a = {a}"));
+            }
+            let noise = (seed % 1000) as f64 * 1e-3;
+            Ok(vec![
+                Item::scalar("y", a * a + b + noise),
+                Item {
+                    name: "m".into(),
+                    shape: vec![2, 3],
+                    data: (0..6).map(|i| a * i as f64 - b + noise).collect(),
+                },
+                Item {
+                    name: "none".into(),
+                    shape: vec![2, 0],
+                    data: Vec::new(),
+                },
+            ])
+        }
+        fn batch_size(&self) -> usize {
+            3
+        }
+    }
+
+    fn space() -> Space {
+        Space::grid(vec![
+            ("a", vec![0.0, 1.0, 2.0, 3.0]),
+            ("b", vec![0.0, 1.0, 2.0]),
+        ])
+    }
+
+    fn assert_same(a: &ExplorationResults, b: &ExplorationResults) {
+        assert_eq!(a.params, b.params);
+        assert_eq!(a.status, b.status);
+        assert_eq!(a.messages, b.messages);
+        assert_eq!(a.seeds, b.seeds);
+        let bits = |r: &ExplorationResults| -> Vec<(String, Vec<usize>, Vec<u64>)> {
+            r.results
+                .iter()
+                .map(|(k, (s, d))| {
+                    (
+                        k.clone(),
+                        s.clone(),
+                        d.iter().map(|x| x.to_bits()).collect(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(bits(a), bits(b));
+    }
+
+    /// A journal cut at any byte (what `kill -9` leaves) resumes to the file of an
+    /// uninterrupted exploration, computing only the runs without a complete record.
+    #[test]
+    fn resuming_a_journal_cut_anywhere_gives_the_uninterrupted_file() {
+        let dir = scratch("cut");
+        let full = dir.join("full.h5");
+        let exploration = Exploration::new(space()).seed(7).threads(2).quiet(true);
+        let report = exploration.run(&Toy, &full, Mode::Force).unwrap();
+        assert_eq!((report.done, report.failed, report.computed), (12, 1, 12));
+        let reference = ExplorationResults::open(&full).unwrap();
+        assert_eq!(reference.results["none"], (vec![2, 0], Vec::new()));
+        assert_eq!(reference.results["m"].0, vec![2, 3]);
+        assert_eq!(
+            reference.row("y", 4),
+            Some(&[1.0 + 1.0 + 1e-3 * (reference.seeds[4] % 1000) as f64][..])
+        );
+        assert_eq!(reference.status.iter().filter(|&&s| s == 2).count(), 1);
+        assert!(reference.messages.iter().any(|m| m.contains("diverged")));
+        assert!(reference.messages.iter().filter(|m| m.is_empty()).count() == 11);
+        let bytes = std::fs::read(journal_path(&full)).unwrap();
+        let index = scan_journal(&journal_path(&full)).unwrap();
+        let header_end = index.entries[0].1 as usize - 4;
+        let mut cuts: Vec<usize> = index
+            .entries
+            .iter()
+            .flat_map(|&(_, off, len, _)| {
+                let start = off as usize - 4;
+                [start, start + 7, off as usize + len as usize + 8]
+            })
+            .collect();
+        cuts.push(header_end);
+        for cut in cuts {
+            let out = dir.join(format!("cut{cut}.h5"));
+            std::fs::write(journal_path(&out), &bytes[..cut]).unwrap();
+            let complete = scan_journal(&journal_path(&out)).unwrap().entries.len();
+            let report = exploration.run(&Toy, &out, Mode::Resume).unwrap();
+            assert_eq!(report.computed, 12 - complete, "cut at byte {cut}");
+            assert_eq!(report.done, 12);
+            assert_same(&ExplorationResults::open(&out).unwrap(), &reference);
+        }
+        // Killed before the journal had its header (or before it existed): nothing was
+        // recorded, so `--resume` starts over.
+        for cut in [None, Some(0), Some(3), Some(6), Some(header_end - 1)] {
+            let out = dir.join(format!("early{cut:?}.h5").replace(['(', ')'], ""));
+            if let Some(cut) = cut {
+                std::fs::write(journal_path(&out), &bytes[..cut]).unwrap();
+            }
+            let report = exploration.run(&Toy, &out, Mode::Resume).unwrap();
+            assert_eq!(report.computed, 12, "cut at {cut:?}");
+            assert_same(&ExplorationResults::open(&out).unwrap(), &reference);
+        }
+        // An output without its journal cannot be resumed.
+        let orphan = dir.join("orphan.h5");
+        std::fs::copy(&full, &orphan).unwrap();
+        let err = exploration.run(&Toy, &orphan, Mode::Resume).unwrap_err();
+        assert!(err.to_string().contains("has no journal"), "{err}");
+        // One thread, other batches: the same file.
+        let one = dir.join("one.h5");
+        Exploration::new(space())
+            .seed(7)
+            .threads(1)
+            .quiet(true)
+            .run(&Toy, &one, Mode::New)
+            .unwrap();
+        assert_same(&ExplorationResults::open(&one).unwrap(), &reference);
+        // `New` never replaces an output.
+        let again = Exploration::new(space())
+            .seed(7)
+            .quiet(true)
+            .run(&Toy, &one, Mode::New);
+        assert!(matches!(again, Err(ExploreError::Output(m)) if m.contains("--force")));
+    }
+
+    /// Runs that wait until the output exists: the output appears (complete and readable,
+    /// with the runs finished so far) while the exploration is still running.
+    #[test]
+    fn the_output_appears_while_runs_go_on() {
+        struct Waiting<'a> {
+            out: &'a Path,
+            seen: &'a AtomicUsize,
+        }
+        impl Model for Waiting<'_> {
+            fn describe(&self) -> serde_json::Value {
+                serde_json::json!({"model": "waiting"})
+            }
+            fn check(&self, _: &[String], _: &[f64]) -> std::result::Result<(), String> {
+                Ok(())
+            }
+            fn run(&self, point: &[(String, f64)], _seed: u64) -> RunResult {
+                if point[0].1 > 0.0 {
+                    // Not a timing assumption: wait (up to a minute) for the snapshot.
+                    let until = Instant::now() + Duration::from_secs(60);
+                    while !self.out.exists() && Instant::now() < until {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    if self.out.exists() && self.seen.load(Ordering::SeqCst) == 0 {
+                        let partial =
+                            ExplorationResults::open(self.out).map_err(|e| e.to_string())?;
+                        assert_eq!(partial.status.len(), 3);
+                        assert_eq!(partial.status[0], 1, "the first run is in the snapshot");
+                        assert_eq!(partial.status[1..], [0, 0]);
+                        self.seen.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                Ok(vec![Item::scalar("x", point[0].1)])
+            }
+        }
+        let dir = scratch("snapshot");
+        let out = dir.join("out.h5");
+        let seen = AtomicUsize::new(0);
+        let model = Waiting {
+            out: &out,
+            seen: &seen,
+        };
+        let space = Space::grid(vec![("x", vec![0.0, 1.0, 2.0])]);
+        let report = Exploration::new(space)
+            .threads(1)
+            .quiet(true)
+            .run(&model, &out, Mode::Force)
+            .unwrap();
+        assert_eq!(report.done, 3);
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            1,
+            "the snapshot was seen mid-run"
+        );
+        let r = ExplorationResults::open(&out).unwrap();
+        assert_eq!(r.status, vec![1, 1, 1]);
+        assert_eq!(r.results["x"].1, vec![0.0, 1.0, 2.0]);
+    }
+
+    /// A result whose shape changes between runs stops the exploration with a clear error
+    /// (found by the writer as the runs come in).
+    #[test]
+    fn a_result_changing_shape_is_an_error() {
+        struct Ragged;
+        impl Model for Ragged {
+            fn describe(&self) -> serde_json::Value {
+                serde_json::json!({"model": "ragged"})
+            }
+            fn check(&self, _: &[String], _: &[f64]) -> std::result::Result<(), String> {
+                Ok(())
+            }
+            fn run(&self, point: &[(String, f64)], _seed: u64) -> RunResult {
+                Ok(vec![Item::vector("v", vec![0.0; 1 + point[0].1 as usize])])
+            }
+        }
+        let dir = scratch("ragged");
+        let space = Space::grid(vec![("n", vec![1.0, 1.0, 2.0])]);
+        let err = Exploration::new(space)
+            .threads(1)
+            .quiet(true)
+            .run(&Ragged, &dir.join("out.h5"), Mode::Force)
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("`v` has shape [3]") && msg.contains("[2] before"),
+            "{msg}"
+        );
+    }
 }

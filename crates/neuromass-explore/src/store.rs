@@ -6,19 +6,19 @@
 //! |---|---|
 //! | `/params/<k>` | float64 `(runs,)`: values of the `k`-th explored path; its attribute `path` holds the path |
 //! | `/status` | int8 `(runs,)`: 0 not run (yet), 1 done, 2 failed |
-//! | `/message` | strings `(runs,)`: the failure message, empty otherwise |
+//! | `/message` | variable-length UTF-8 strings `(runs,)`: the failure message, empty otherwise (only failed runs' elements are written; the others read as empty strings) |
 //! | `/seed` | uint64 `(runs,)`: each run's seed |
-//! | `/results/<name>` | float64 `(runs, …)`: one row per run, NaN where a run did not produce it; chunked (~64 KiB), gzip + shuffle |
+//! | `/results/<name>` | float64 `(runs, …)`: one row per run, NaN where a run did not produce it; chunked (~64 KiB), gzip + shuffle (contiguous and uncompressed when the whole dataset is at most 16 KiB) |
 //! | attributes of `/` | `paths` (JSON list), `space` (JSON), `base` (JSON description of the base model), `seed`, `hash`, `format` |
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use hdf5::types::VarLenUnicode;
 use ndarray::{ArrayD, IxDyn};
 
 use crate::error::{ExploreError, Result};
-use crate::journal::{Outcome, RecordReader, scan_journal};
+use crate::journal::{Item, JournalIndex, Outcome, RecordReader, scan_journal};
 
 fn h5(path: &Path) -> impl Fn(hdf5::Error) -> ExploreError + '_ {
     move |e| ExploreError::Io {
@@ -63,112 +63,179 @@ fn str_attr(g: &hdf5::Location, name: &str, value: &str, path: &Path) -> Result<
 /// temporary file renamed over `out`). Memory stays bounded by one run's results.
 pub fn build_hdf5(out: &Path, journal: &Path) -> Result<()> {
     let index = scan_journal(journal)?;
-    let mut reader = RecordReader::open(journal)?;
     let header: Header = serde_json::from_str(&index.header).map_err(|e| ExploreError::Io {
         path: journal.display().to_string(),
         message: e.to_string(),
     })?;
-    let n = header.points.len();
     let tmp = out.with_extension("h5.tmp");
-    {
-        let file = hdf5::File::create(&tmp).map_err(h5(&tmp))?;
-        let params = file.create_group("params").map_err(h5(&tmp))?;
+    FileBuilder::create(&tmp, &header)?.finish(&index, journal, out)
+}
+
+/// An exploration's HDF5 file under construction in a temporary file: the parameter table,
+/// seeds and attributes are written when it is created, each result dataset when
+/// [`prepare`](Self::prepare) first sees its name, and the rows, statuses and messages (from
+/// the journal, in run order) by [`finish`](Self::finish), which renames it over the output.
+///
+/// The exploration runner creates the final file while the runs integrate, so that only
+/// the rows and the close are left once the last run is in.
+pub struct FileBuilder {
+    file: hdf5::File,
+    tmp: PathBuf,
+    n: usize,
+    results: hdf5::Group,
+    status: hdf5::Dataset,
+    message: hdf5::Dataset,
+    blocks: BTreeMap<String, Block>,
+}
+
+impl FileBuilder {
+    /// Start the file for `header` at `tmp` (replacing any file there).
+    pub fn create(tmp: &Path, header: &Header) -> Result<Self> {
+        let n = header.points.len();
+        let file = hdf5::File::create(tmp).map_err(h5(tmp))?;
+        let params = file.create_group("params").map_err(h5(tmp))?;
         for (k, p) in header.paths.iter().enumerate() {
             let col: Vec<f64> = header.points.iter().map(|r| r[k]).collect();
             let ds = params
                 .new_dataset_builder()
                 .with_data(&col)
                 .create(format!("{k}").as_str())
-                .map_err(h5(&tmp))?;
-            str_attr(&ds, "path", p, &tmp)?;
+                .map_err(h5(tmp))?;
+            str_attr(&ds, "path", p, tmp)?;
         }
         file.new_dataset_builder()
             .with_data(&header.seeds)
             .create("seed")
-            .map_err(h5(&tmp))?;
+            .map_err(h5(tmp))?;
+        let status = file
+            .new_dataset::<i8>()
+            .shape([n])
+            .create("status")
+            .map_err(h5(tmp))?;
+        // Written only when a run failed: unwritten elements read as empty strings (a
+        // variable-length write costs a 1 MiB conversion buffer in HDF5).
+        let message = file
+            .new_dataset::<VarLenUnicode>()
+            .shape([n])
+            .create("message")
+            .map_err(h5(tmp))?;
+        let results = file.create_group("results").map_err(h5(tmp))?;
+        str_attr(
+            &file,
+            "paths",
+            &serde_json::to_string(&header.paths).unwrap_or_default(),
+            tmp,
+        )?;
+        str_attr(&file, "space", &header.space.to_string(), tmp)?;
+        str_attr(&file, "base", &header.base.to_string(), tmp)?;
+        str_attr(&file, "hash", &header.hash, tmp)?;
+        str_attr(&file, "format", "neuromass-exploration-1", tmp)?;
+        file.new_attr::<u64>()
+            .shape(())
+            .create("seed")
+            .map_err(h5(tmp))?
+            .write_scalar(&header.seed)
+            .map_err(h5(tmp))?;
+        Ok(FileBuilder {
+            file,
+            tmp: tmp.to_path_buf(),
+            n,
+            results,
+            status,
+            message,
+            blocks: BTreeMap::new(),
+        })
+    }
+
+    /// Create the datasets of the results in `items` that the file does not have yet; a
+    /// result whose shape differs from its dataset's is an error (run `run`).
+    pub fn prepare(&mut self, run: usize, items: &[Item]) -> Result<()> {
+        for it in items {
+            match self.blocks.get(&it.name) {
+                Some(block) if block.shape != it.shape => {
+                    return Err(ExploreError::Output(format!(
+                        "result `{}` has shape {:?} in run {run} but {:?} before",
+                        it.name, it.shape, block.shape
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    let block =
+                        Block::create(&self.results, &it.name, &it.shape, self.n, &self.tmp)?;
+                    self.blocks.insert(it.name.clone(), block);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Write the rows of the journal's runs (the last record of each run wins; rows in run
+    /// order, one record in memory at a time), the statuses and messages, close the file
+    /// and rename it over `out`.
+    pub fn finish(mut self, index: &JournalIndex, journal: &Path, out: &Path) -> Result<()> {
+        let n = self.n;
         let mut status = vec![0i8; n];
-        let mut messages = vec![String::new(); n];
-        // Datasets are created at the first run that produces each name.
-        let results = file.create_group("results").map_err(h5(&tmp))?;
-        let mut shapes: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        let mut pending: BTreeMap<String, Block> = BTreeMap::new();
-        // Later records of the same run replace earlier ones; rows are written in run
-        // order, one record in memory at a time.
+        let mut messages: Vec<(usize, String)> = Vec::new();
         let mut last: BTreeMap<u64, (u64, u32)> = BTreeMap::new();
         for &(run, offset, len, _) in &index.entries {
             last.insert(run, (offset, len));
         }
+        let mut reader = RecordReader::open(journal)?;
         for (&run, &(offset, len)) in &last {
             let run = run as usize;
             if run >= n {
                 continue;
             }
             let (_, outcome) = reader.read(offset, len)?;
-            match &outcome {
+            match outcome {
                 Outcome::Failed(msg) => {
                     status[run] = 2;
-                    messages[run] = msg.clone();
+                    messages.push((run, msg));
                 }
                 Outcome::Done(items) => {
                     status[run] = 1;
-                    for it in items {
-                        let shape = shapes
-                            .entry(it.name.clone())
-                            .or_insert_with(|| it.shape.clone());
-                        if *shape != it.shape {
-                            return Err(ExploreError::Output(format!(
-                                "result `{}` has shape {:?} in run {run} but {:?} before",
-                                it.name, it.shape, shape
-                            )));
+                    self.prepare(run, &items)?;
+                    for it in &items {
+                        if let Some(block) = self.blocks.get_mut(&it.name) {
+                            block.put(run, &it.data, &self.tmp)?;
                         }
-                        if !pending.contains_key(&it.name) {
-                            let block = Block::create(&results, &it.name, &it.shape, n, &tmp)?;
-                            pending.insert(it.name.clone(), block);
-                        }
-                        let block = pending.get_mut(&it.name).expect("inserted above");
-                        block.put(run, &it.data, &tmp)?;
                     }
                 }
             }
         }
-        for block in pending.values_mut() {
+        let tmp = self.tmp.clone();
+        for block in self.blocks.values_mut() {
             block.flush(&tmp)?;
         }
-        file.new_dataset_builder()
-            .with_data(&status)
-            .create("status")
-            .map_err(h5(&tmp))?;
-        let msgs: Vec<VarLenUnicode> = messages
-            .iter()
-            .map(|m| m.parse().unwrap_or_default())
-            .collect();
-        file.new_dataset_builder()
-            .with_data(&msgs)
-            .create("message")
-            .map_err(h5(&tmp))?;
-        str_attr(
-            &file,
-            "paths",
-            &serde_json::to_string(&header.paths).unwrap_or_default(),
-            &tmp,
-        )?;
-        str_attr(&file, "space", &header.space.to_string(), &tmp)?;
-        str_attr(&file, "base", &header.base.to_string(), &tmp)?;
-        str_attr(&file, "hash", &header.hash, &tmp)?;
-        str_attr(&file, "format", "neuromass-exploration-1", &tmp)?;
-        file.new_attr::<u64>()
-            .shape(())
-            .create("seed")
-            .map_err(h5(&tmp))?
-            .write_scalar(&header.seed)
-            .map_err(h5(&tmp))?;
+        self.status.write_raw(&status).map_err(h5(&tmp))?;
+        if !messages.is_empty() {
+            let mut all = vec![VarLenUnicode::default(); n];
+            for (run, msg) in messages {
+                all[run] = msg.parse().unwrap_or_default();
+            }
+            self.message.write_raw(&all).map_err(h5(&tmp))?;
+        }
+        let FileBuilder {
+            file,
+            results,
+            status,
+            message,
+            blocks,
+            ..
+        } = self;
+        drop((results, status, message, blocks));
         file.close().map_err(h5(&tmp))?;
+        std::fs::rename(&tmp, out).map_err(|e| ExploreError::Io {
+            path: out.display().to_string(),
+            message: e.to_string(),
+        })
     }
-    std::fs::rename(&tmp, out).map_err(|e| ExploreError::Io {
-        path: out.display().to_string(),
-        message: e.to_string(),
-    })
 }
+
+/// Values (f64) per chunk of a chunked result dataset (64 KiB).
+const CHUNK_VALUES: usize = 8192;
+/// Result datasets of at most this many values (16 KiB) are stored contiguous, uncompressed.
+const SMALL_RESULT: usize = 2048;
 
 /// One result dataset being filled in run order, a block of rows (one HDF5 chunk, about
 /// 64 KiB) at a time, so each chunk is compressed once.
@@ -192,21 +259,21 @@ impl Block {
         path: &Path,
     ) -> Result<Self> {
         let width = shape.iter().product::<usize>().max(1);
-        let rows = (8192 / width).clamp(1, n.max(1));
         let mut full = vec![n];
         full.extend(shape);
-        let chunk: Vec<usize> = std::iter::once(rows)
-            .chain(shape.iter().map(|&d| d.max(1)))
-            .collect();
-        let ds = group
-            .new_dataset::<f64>()
-            .shape(full)
-            .chunk(chunk)
-            .shuffle()
-            .deflate(4)
-            .fill_value(f64::NAN)
-            .create(name)
-            .map_err(h5(path))?;
+        let builder = group.new_dataset::<f64>().shape(full).fill_value(f64::NAN);
+        // Small results are one contiguous block: compressing a few hundred bytes costs
+        // more (zlib's state is ~256 KiB) than it saves.
+        let (rows, builder) = if n * width <= SMALL_RESULT {
+            (n.max(1), builder)
+        } else {
+            let rows = (CHUNK_VALUES / width).clamp(1, n.max(1));
+            let chunk: Vec<usize> = std::iter::once(rows)
+                .chain(shape.iter().map(|&d| d.max(1)))
+                .collect();
+            (rows, builder.chunk(chunk).shuffle().deflate(4))
+        };
+        let ds = builder.create(name).map_err(h5(path))?;
         Ok(Block {
             ds,
             shape: shape.to_vec(),
@@ -237,6 +304,20 @@ impl Block {
             return Ok(());
         }
         let end = (self.start + self.rows).min(self.n);
+        if self.shape.contains(&0) {
+            // Nothing to write in a result with an empty dimension.
+            self.dirty = false;
+            return Ok(());
+        }
+        if self.start == 0 && end == self.n {
+            // The whole dataset at once (small results): no selection needed.
+            self.ds
+                .write_raw(&self.buf[..self.n * self.width])
+                .map_err(h5(path))?;
+            self.buf.fill(f64::NAN);
+            self.dirty = false;
+            return Ok(());
+        }
         let mut shape = vec![end - self.start];
         shape.extend(&self.shape);
         let arr = ArrayD::from_shape_vec(

@@ -39,7 +39,7 @@ use crate::config::{ConfigError, RunConfig};
 use crate::summary::dominant_frequency;
 use neuromass_core::{Network, SquareMatrix};
 use neuromass_explore::{Item, Model, RunResult, Space};
-use neuromass_network::{RunOutput, Simulation, SimulationOptions};
+use neuromass_network::{NodeOutput, Simulation, SimulationOptions};
 
 /// An exploration description.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -232,7 +232,8 @@ impl Model for ConfigModel {
         let artifacts = c.run_with(false).map_err(|e| e.to_string())?;
         Ok(self.items(
             &c,
-            &artifacts.output,
+            &artifacts.output.t,
+            &artifacts.output.nodes,
             artifacts.fc_fit.as_ref(),
             artifacts.fcd_ks.as_ref(),
         ))
@@ -328,42 +329,36 @@ impl ConfigModel {
         let mut results = Vec::with_capacity(parts.len());
         for (c, net, _) in &parts {
             let n = net.nodes().len();
-            let own = RunOutput {
-                dt: out.dt,
-                t: out.t.clone(),
-                nodes: out.nodes[offset..offset + n].to_vec(),
-            };
-            results.push(Ok(self.items(c, &own, None, None)));
+            let own = &out.nodes[offset..offset + n];
+            results.push(Ok(self.items(c, &out.t, own, None, None)));
             offset += n;
         }
         Some(results)
     }
 
-    /// The named results of one run: fit scores, kept variables and summaries.
+    /// The named results of one run (sample times `t`, the run's `nodes`): fit scores,
+    /// kept variables and summaries.
     fn items(
         &self,
         c: &RunConfig,
-        out: &RunOutput,
+        t: &[f64],
+        nodes: &[NodeOutput],
         fc_fit: Option<&Vec<f64>>,
         fcd_ks: Option<&Vec<f64>>,
     ) -> Vec<Item> {
         let sample_ms = c.sampling_dt.unwrap_or(c.dt);
-        let first = out
-            .t
+        let first = t
             .iter()
             .position(|&t| t >= self.keep.from_ms - 1e-9)
-            .unwrap_or(out.t.len());
-        let series = |var: &str| -> Vec<Vec<f64>> {
-            out.nodes
+            .unwrap_or(t.len());
+        // Each node's kept samples of `var` (`None`: the node does not record it).
+        let series = |var: &str| -> Vec<Option<&[f64]>> {
+            nodes
                 .iter()
-                .map(|n| {
-                    n.get(var).map_or_else(
-                        || vec![f64::NAN; out.t.len() - first],
-                        |s| s[first..].to_vec(),
-                    )
-                })
+                .map(|n| n.get(var).map(|s| &s[first..]))
                 .collect()
         };
+        let width = t.len() - first;
         let mut items = Vec::new();
         // A base model with `[bold] fit = ...` scores every run against the empirical FCs.
         if let Some(fit) = fc_fit {
@@ -384,17 +379,25 @@ impl ConfigModel {
         }
         for var in &self.keep.variables {
             let rows = series(var);
-            let width = rows.first().map_or(0, Vec::len);
+            let mut data = Vec::with_capacity(rows.len() * width);
+            for r in &rows {
+                match r {
+                    Some(r) => data.extend_from_slice(r),
+                    None => data.resize(data.len() + width, f64::NAN),
+                }
+            }
             items.push(Item {
                 name: var.clone(),
                 shape: vec![rows.len(), width],
-                data: rows.concat(),
+                data,
             });
         }
+        let missing = vec![f64::NAN; width];
         for var in &self.keep.summaries {
             let rows = series(var);
             let mut stats: [Vec<f64>; 6] = Default::default();
             for r in &rows {
+                let r = r.unwrap_or(&missing);
                 let n = r.len().max(1) as f64;
                 let mean = r.iter().sum::<f64>() / n;
                 let std = (r.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n).sqrt();

@@ -232,7 +232,7 @@ fn explore(args: ExploreArgs) -> Result<()> {
     let report = exploration.run(&model, &args.out, mode)?;
     let secs = report.elapsed.as_secs_f64();
     println!(
-        "{} of {} runs done ({} failed); {} computed now in {:.2} s ({:.1} runs/s); results: {}",
+        "{} of {} runs done ({} failed); {} computed now in {:.3} s ({:.1} runs/s); results: {}",
         report.done,
         report.total,
         report.failed,
@@ -241,7 +241,10 @@ fn explore(args: ExploreArgs) -> Result<()> {
         report.computed as f64 / secs.max(1e-9),
         args.out.display()
     );
-    // With fit scores, list the best runs.
+    // With fit scores (a base model with `[bold] fit`), list the best runs.
+    if model.base.bold.as_ref().is_none_or(|b| b.fit.is_none()) {
+        return Ok(());
+    }
     let results = neuromass::explore::ExplorationResults::open(&args.out)?;
     let fcd_ks = results.results.get("fcd_ks_mean").map(|(_, v)| v);
     if let Some((_, scores)) = results.results.get("fc_fit_mean") {
