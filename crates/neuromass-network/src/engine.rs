@@ -1408,8 +1408,10 @@ impl PartJob<'_> {
 /// sleeps, not a livelock.
 struct SpinBarrier {
     threads: usize,
-    arrived: AtomicUsize,
-    generation: AtomicUsize,
+    /// Arrival count and generation on separate cache lines: arriving threads do not
+    /// disturb the line the waiting ones poll.
+    arrived: CacheLine<AtomicUsize>,
+    generation: CacheLine<AtomicUsize>,
     /// Threads that announced they may sleep, and the sleeping ones.
     sleeping: AtomicUsize,
     sleepers: std::sync::Mutex<Vec<std::thread::Thread>>,
@@ -1423,8 +1425,8 @@ impl SpinBarrier {
     fn new(threads: usize) -> Self {
         SpinBarrier {
             threads,
-            arrived: AtomicUsize::new(0),
-            generation: AtomicUsize::new(0),
+            arrived: CacheLine(AtomicUsize::new(0)),
+            generation: CacheLine(AtomicUsize::new(0)),
             sleeping: AtomicUsize::new(0),
             sleepers: std::sync::Mutex::new(Vec::new()),
         }
@@ -1433,10 +1435,10 @@ impl SpinBarrier {
     /// Wait for all threads; everything written before `wait` by any thread is visible
     /// to every thread after it.
     fn wait(&self) {
-        let generation = self.generation.load(Ordering::SeqCst);
-        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.threads {
-            self.arrived.store(0, Ordering::Relaxed);
-            self.generation.fetch_add(1, Ordering::SeqCst);
+        let generation = self.generation.0.load(Ordering::SeqCst);
+        if self.arrived.0.fetch_add(1, Ordering::AcqRel) + 1 == self.threads {
+            self.arrived.0.store(0, Ordering::Relaxed);
+            self.generation.0.fetch_add(1, Ordering::SeqCst);
             // A sleeper announces itself (under the lock) before it checks the generation,
             // so either it sees the new generation or this sees it announced.
             if self.sleeping.load(Ordering::SeqCst) > 0 {
@@ -1451,7 +1453,7 @@ impl SpinBarrier {
         let start = std::time::Instant::now();
         let mut spins = 0u32;
         loop {
-            if self.generation.load(Ordering::Acquire) != generation {
+            if self.generation.0.load(Ordering::Acquire) != generation {
                 return;
             }
             std::hint::spin_loop();
@@ -1464,18 +1466,23 @@ impl SpinBarrier {
             {
                 let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
                 self.sleeping.fetch_add(1, Ordering::SeqCst);
-                if self.generation.load(Ordering::SeqCst) != generation {
+                if self.generation.0.load(Ordering::SeqCst) != generation {
                     return;
                 }
                 sleepers.push(std::thread::current());
             }
             std::thread::park();
-            if self.generation.load(Ordering::SeqCst) != generation {
+            if self.generation.0.load(Ordering::SeqCst) != generation {
                 return;
             }
         }
     }
 }
+
+/// A value alone on its cache line (128 bytes: also apart from the adjacent-line
+/// prefetcher's pair).
+#[repr(align(128))]
+struct CacheLine<T>(T);
 
 /// The part of the mirrored history a step reads when `head` is the newest row: rows
 /// `head - max_lag ..= head` as the contiguous physical rows `head + 2 ..= head + len`
