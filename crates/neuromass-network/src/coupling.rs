@@ -151,11 +151,11 @@ impl CouplingPlan {
     /// from its start) and the current `state`. Inputs nothing feeds are left untouched:
     /// they keep the zero they were created with.
     #[inline]
-    pub(crate) fn apply(&mut self, history: &[f64], state: &[f64], inputs: &mut [f64]) {
+    pub(crate) fn apply(&mut self, history: HistoryView<'_>, state: &[f64], inputs: &mut [f64]) {
         #[cfg(target_arch = "x86_64")]
-        if self.simd && history.len() >= self.min_history {
+        if self.simd && history.len >= self.min_history {
             // SAFETY: `simd` is only set when the CPU has AVX2 and every term offset fits
-            // in an `i32`; every offset is below `min_history <= history.len()`.
+            // in an `i32`; every offset is below `min_history <= history.len`.
             unsafe { self.apply_avx2(history, state, inputs) };
             return;
         }
@@ -168,11 +168,11 @@ impl CouplingPlan {
     ///
     /// # Safety
     ///
-    /// The CPU supports AVX2, and every term offset is below `history.len()` and fits in
+    /// The CPU supports AVX2, and every term offset is below `history.len` and fits in
     /// an `i32`.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn apply_avx2(&mut self, history: &[f64], state: &[f64], inputs: &mut [f64]) {
+    unsafe fn apply_avx2(&mut self, history: HistoryView<'_>, state: &[f64], inputs: &mut [f64]) {
         // SAFETY: forwarded from this function's contract.
         unsafe { self.apply_with::<true>(history, state, inputs) }
     }
@@ -186,13 +186,13 @@ impl CouplingPlan {
     #[inline(always)]
     unsafe fn apply_with<const SIMD: bool>(
         &mut self,
-        history: &[f64],
+        history: HistoryView<'_>,
         state: &[f64],
         inputs: &mut [f64],
     ) {
         let mut start = 0;
         for single in &self.singles {
-            let h = history[self.term_offset[single.term as usize] as usize];
+            let h = history.get(self.term_offset[single.term as usize] as usize);
             let end = single.writes_end as usize;
             for w in &self.single_writes[start..end] {
                 let (input, a) = (w.input as usize, w.weight * h);
@@ -209,7 +209,7 @@ impl CouplingPlan {
             if g.terms.1 - g.terms.0 == 1 {
                 // One delayed value (e.g. a node-local coupling): each write is its weight
                 // times that value, as the one-term sum would be.
-                let h = history[self.term_offset[g.terms.0] as usize];
+                let h = history.get(self.term_offset[g.terms.0] as usize);
                 let v = match g.kind {
                     CouplingKind::Additive => h,
                     CouplingKind::Diffusive => h - state[g.own],
@@ -283,8 +283,51 @@ fn map<const MAP: u8>(h: f64, own: f64) -> f64 {
 struct Reads<'a> {
     offsets: &'a [u32],
     weights: &'a [f64],
-    history: &'a [f64],
+    history: HistoryView<'a>,
     own: f64,
+}
+
+/// Read access to the delay history: bounds-checked reads through a raw pointer, so no
+/// reference covers rows other threads may be writing (see the engine's parallel run).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HistoryView<'a> {
+    ptr: *const f64,
+    len: usize,
+    _history: std::marker::PhantomData<&'a [f64]>,
+}
+
+impl<'a> HistoryView<'a> {
+    /// A view of `history`.
+    pub(crate) fn new(history: &'a [f64]) -> Self {
+        HistoryView {
+            ptr: history.as_ptr(),
+            len: history.len(),
+            _history: std::marker::PhantomData,
+        }
+    }
+
+    /// A view of the `len` values at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr .. ptr + len` is one allocation of initialised `f64`, and while the view
+    /// lives no other thread writes a location read through it.
+    pub(crate) unsafe fn from_raw(ptr: *const f64, len: usize) -> Self {
+        HistoryView {
+            ptr,
+            len,
+            _history: std::marker::PhantomData,
+        }
+    }
+
+    /// The value at `offset` (panics beyond the end).
+    #[inline(always)]
+    fn get(self, offset: usize) -> f64 {
+        assert!(offset < self.len, "history offset out of range");
+        // SAFETY: in bounds (checked); the constructor's contract excludes concurrent
+        // writes to what is read.
+        unsafe { self.ptr.add(offset).read() }
+    }
 }
 
 /// Put `a` into the input `w` writes.
@@ -367,7 +410,7 @@ fn accumulate_fixed<const K: usize, const MAP: u8>(reads: &Reads) -> [f64; K] {
     let quads = offsets.len() / 4;
     for (o, w) in offsets.chunks_exact(4).zip(weights.chunks_exact(4 * K)) {
         for (lane, sums) in partial.iter_mut().enumerate() {
-            let h = map::<MAP>(history[o[lane] as usize], own);
+            let h = map::<MAP>(history.get(o[lane] as usize), own);
             for c in 0..K {
                 sums[c] += w[c * 4 + lane] * h;
             }
@@ -381,7 +424,7 @@ fn accumulate_fixed<const K: usize, const MAP: u8>(reads: &Reads) -> [f64; K] {
         .iter()
         .zip(weights[4 * quads * K..].chunks_exact(K))
     {
-        let h = map::<MAP>(history[o as usize], own);
+        let h = map::<MAP>(history.get(o as usize), own);
         for c in 0..K {
             acc[c] += w[c] * h;
         }
@@ -398,7 +441,7 @@ fn accumulate_wide<const MAP: u8>(reads: &Reads, acc: &mut [f64]) {
         .iter()
         .zip(reads.weights.chunks_exact(acc.len()))
     {
-        let h = map::<MAP>(reads.history[o as usize], reads.own);
+        let h = map::<MAP>(reads.history.get(o as usize), reads.own);
         for (a, &w) in acc.iter_mut().zip(w) {
             *a += w * h;
         }
@@ -423,7 +466,7 @@ mod avx2 {
     ///
     /// # Safety
     ///
-    /// The CPU supports AVX2; every offset is below `reads.history.len()` and fits in an
+    /// The CPU supports AVX2; every offset is below `reads.history.len` and fits in an
     /// `i32`; `reads.weights` holds `K` weights per offset, laid out as in
     /// [`Gather`](super::Gather).
     #[target_feature(enable = "avx2")]
@@ -446,7 +489,7 @@ mod avx2 {
             let mut acc: [__m256d; K] = [_mm256_setzero_pd(); K];
             for (o, w) in offsets.chunks_exact(4).zip(weights.chunks_exact(4 * K)) {
                 let idx = _mm_loadu_si128(o.as_ptr().cast());
-                let h = _mm256_i32gather_pd::<8>(history.as_ptr(), idx);
+                let h = _mm256_i32gather_pd::<8>(history.ptr, idx);
                 let h = match MAP {
                     DIFFUSIVE => _mm256_sub_pd(h, own_v),
                     MULTIPLICATIVE => _mm256_mul_pd(h, own_v),
@@ -467,7 +510,7 @@ mod avx2 {
                 .iter()
                 .zip(weights[4 * quads * K..].chunks_exact(K))
             {
-                let h = map::<MAP>(history[o as usize], own);
+                let h = map::<MAP>(history.get(o as usize), own);
                 for c in 0..K {
                     out[c] += w[c] * h;
                 }
@@ -720,7 +763,7 @@ mod tests {
         let mut inputs = [0.0, 0.0, 0.0, 7.0];
         for _ in 0..2 {
             // Applying twice gives the same result: fed inputs are overwritten, not accumulated.
-            p.apply(&history, &[], &mut inputs);
+            p.apply(HistoryView::new(&history), &[], &mut inputs);
             assert_eq!(inputs[0], 2.0 * (2.0 + 30.0));
             assert_eq!(inputs[1], 1.0 + 0.75 + 10.0);
             assert_eq!(inputs[2], 8.0 - 3.0);
@@ -748,7 +791,7 @@ mod tests {
         let mut p = b.finish(2);
         p.set_offsets(|src, _| src);
         let mut inputs = [0.0; 2];
-        p.apply(&history, &state, &mut inputs);
+        p.apply(HistoryView::new(&history), &state, &mut inputs);
         assert_eq!(inputs[0], (2.0 - 10.0) + 2.0 * (3.0 - 10.0));
         assert_eq!(inputs[1], 2.0 * 10.0 + 2.0 * (3.0 * 10.0));
     }
@@ -873,8 +916,8 @@ mod tests {
             let history: Vec<f64> = (0..SOURCES * LAGS).map(|_| value(&mut rng)).collect();
             let state: Vec<f64> = (0..8).map(|_| value(&mut rng)).collect();
             let (mut a, mut b) = (vec![f64::NAN; input], vec![f64::NAN; input]);
-            scalar.apply(&history, &state, &mut a);
-            simd.apply(&history, &state, &mut b);
+            scalar.apply(HistoryView::new(&history), &state, &mut a);
+            simd.apply(HistoryView::new(&history), &state, &mut b);
             let mut input = 0;
             for g in &groups {
                 let distinct = g
@@ -915,12 +958,12 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "out of bounds")]
+    #[should_panic(expected = "history offset out of range")]
     fn a_history_too_short_for_the_offsets_panics_instead_of_reading_past_it() {
         let mut b = CouplingBuilder::default();
         b.push(0, CouplingKind::Additive, 0, (0..8).map(|s| (s, 1.0, 0)));
         let mut p = b.finish(1);
         p.set_offsets(|src, _| src);
-        p.apply(&[1.0; 7], &[], &mut [0.0]);
+        p.apply(HistoryView::new(&[1.0; 7]), &[], &mut [0.0]);
     }
 }

@@ -9,7 +9,7 @@ use neuromass_core::{
     CouplingKind, Error as ModelError, InputSignal, MassBlock, Network, delay_steps, rng,
 };
 
-use crate::coupling::{CouplingBuilder, CouplingPlan};
+use crate::coupling::{CouplingBuilder, CouplingPlan, HistoryView};
 use crate::error::{Result, SimError, invalid};
 use crate::output::{NodeOutput, RunOutput};
 
@@ -219,6 +219,10 @@ pub struct Simulation {
     /// (`2 * history_len` rows) so a delayed read never wraps around.
     history: Vec<f64>,
     history_len: usize,
+    /// The longest delay (steps): a step reads the newest `max_lag + 1` rows.
+    max_lag: usize,
+    /// Steps between meetings of the threads of a parallel run (1 with one part).
+    sync_every: usize,
     head: usize,
     nodes: Vec<NodeLayout>,
     recorded: Vec<Vec<usize>>,
@@ -239,9 +243,10 @@ impl Simulation {
     /// Compile `network` for integration on `threads` threads (at least 1).
     ///
     /// The nodes are split into `threads` contiguous groups of about equal cost (fewer if
-    /// the network has fewer nodes); each step, every group computes its couplings and
-    /// steps its masses on its own thread, and the threads meet once per step. The
-    /// numbers are those of one thread, bit for bit. Simulations with attached signals or
+    /// the network has fewer nodes); each group computes its couplings and steps its
+    /// masses on its own thread, and the threads meet every `K + 1` steps, `K` the
+    /// shortest delay (in steps) between groups. The numbers are those of one thread, bit
+    /// for bit. Simulations with attached signals or
     /// observers step all groups on the calling thread.
     pub fn with_threads(
         network: &Network,
@@ -530,9 +535,12 @@ impl Simulation {
             }
         }
         let max_lag = plans.iter().map(CouplingPlan::max_lag).max().unwrap_or(0);
-        // One row more than the longest delay: the row a step writes is never one that
-        // step reads, so parts on different threads can write and read concurrently.
-        let history_len = max_lag + 2;
+        // Threads meet every `sync_every` steps: one more than the shortest delay of a
+        // coupling between parts (see `sync_interval`). The history holds that many rows
+        // more than the longest delay, so rows a thread writes ahead of the others are
+        // never rows they still read.
+        let sync_every = sync_interval(&plans, &part_state);
+        let history_len = max_lag + sync_every + 1;
         let n_slots = slot_state.len();
         // Term offsets and state indices are stored in 32 bits.
         if (2 * history_len).saturating_mul(n_slots.max(1)) > u32::MAX as usize
@@ -632,6 +640,8 @@ impl Simulation {
             slot_state,
             history,
             history_len,
+            max_lag,
+            sync_every,
             head: 0,
             nodes: layouts,
             recorded,
@@ -886,11 +896,12 @@ impl Simulation {
     pub fn checkpoint(&self) -> Checkpoint {
         let n = self.slot_state.len();
         let slots = self.slots_in_node_order();
-        let mut history = Vec::with_capacity(self.history_len * n);
-        // Oldest row first and slots in node order, so the layout depends neither on the
-        // ring position nor on how the nodes were split between threads.
-        for r in 1..=self.history_len {
-            let row = (self.head + r) % self.history_len;
+        let (len, rows) = (self.history_len, self.max_lag + 1);
+        let mut history = Vec::with_capacity(rows * n);
+        // The rows a step reads, oldest first, slots in node order: the layout depends
+        // neither on the ring position nor on how the nodes were split between threads.
+        for r in (0..rows).rev() {
+            let row = (self.head + len - r) % len;
             history.extend(slots.iter().map(|&k| self.history[row * n + k]));
         }
         Checkpoint {
@@ -911,8 +922,9 @@ impl Simulation {
 
     /// Continue from a checkpoint taken from a simulation of the same network and options.
     pub fn restore(&mut self, checkpoint: &Checkpoint) -> Result<()> {
+        let history_values = (self.max_lag + 1) * self.slot_state.len();
         if checkpoint.state.len() != self.state.len()
-            || checkpoint.history.len() != self.history.len() / 2
+            || checkpoint.history.len() != history_values
             || checkpoint.noise.len() != self.parts.iter().map(|p| p.noise.len()).sum::<usize>()
         {
             return Err(ModelError::Invalid(format!(
@@ -920,7 +932,7 @@ impl Simulation {
                 checkpoint.state.len(),
                 checkpoint.history.len(),
                 self.state.len(),
-                self.history.len() / 2
+                history_values
             ))
             .into());
         }
@@ -943,7 +955,8 @@ impl Simulation {
                 part.noise.set_state(k, *s);
             }
         }
-        self.head = self.history_len - 1;
+        // The checkpoint's rows are rows 0 ..= max_lag now, the newest last.
+        self.head = self.max_lag;
         self.diverged_at = None;
         Ok(())
     }
@@ -1081,10 +1094,10 @@ impl Simulation {
         let (n_slots, len) = (self.slot_state.len(), self.history_len);
         // Term offsets count from the oldest row read; the rows read are contiguous in the
         // mirrored buffer, so no wrap-around is needed.
-        let history = &self.history[readable_rows(self.head, len, n_slots)];
+        let history = &self.history[readable_rows(self.head, len, self.max_lag, n_slots)];
         for part in &mut self.parts {
             part.coupling.apply(
-                history,
+                HistoryView::new(history),
                 &self.state[part.state.clone()],
                 &mut self.inputs[part.inputs.clone()],
             );
@@ -1168,6 +1181,8 @@ impl Simulation {
             diverged: AtomicBool::new(false),
             n_slots: self.slot_state.len(),
             history_len: self.history_len,
+            max_lag: self.max_lag,
+            sync_every: self.sync_every,
             dt: self.dt,
             every: self.every,
             end,
@@ -1217,18 +1232,35 @@ impl Simulation {
             );
             results
         });
-        let (step, head, ok) = finished[0];
+        // A part that diverged stopped at that step; the others ran on to the meeting.
+        // The run fails at the earliest divergence, reported from the parts that diverged
+        // then (in node order), as one thread would.
+        let first = finished.iter().filter(|f| f.2).map(|f| f.0).min();
+        let Some(step) = first else {
+            self.step = finished[0].0;
+            self.head = finished[0].1;
+            return Ok(());
+        };
         self.step = step;
-        self.head = head;
-        if !ok {
-            self.diverged_at = Some(self.time());
-            return Err(self.divergence());
-        }
-        Ok(())
+        self.diverged_at = Some(self.time());
+        let nodes: Vec<usize> = finished
+            .iter()
+            .zip(&self.parts)
+            .filter(|(f, _)| f.2 && f.0 == step)
+            .flat_map(|(_, p)| p.nodes.clone())
+            .collect();
+        Err(self.divergence_among(&nodes))
     }
 
     fn divergence(&self) -> SimError {
-        for (n, l) in self.nodes.iter().enumerate() {
+        let all: Vec<usize> = (0..self.nodes.len()).collect();
+        self.divergence_among(&all)
+    }
+
+    /// The divergence error for the first non-finite variable of `nodes` (in order).
+    fn divergence_among(&self, nodes: &[usize]) -> SimError {
+        for &n in nodes {
+            let l = &self.nodes[n];
             for (v, &ix) in l.state_index.iter().enumerate() {
                 let value = self.state[ix];
                 if !value.is_finite() {
@@ -1250,6 +1282,27 @@ impl Simulation {
             time_ms: self.time(),
         }
     }
+}
+
+/// Steps the threads of a parallel run may go without meeting: one more than the shortest
+/// delay (steps) of any term whose source belongs to another part, since a value written at
+/// step `s` is first read by another part `lag` steps later (1 without parts to sync, at
+/// most 32 when no coupling crosses parts).
+fn sync_interval(plans: &[CouplingPlan], part_state: &[Range<usize>]) -> usize {
+    const MOST: usize = 32;
+    if plans.len() < 2 {
+        return 1;
+    }
+    let owner = |src: usize| part_state.iter().position(|r| r.contains(&src));
+    let mut shortest = MOST - 1;
+    for (p, plan) in plans.iter().enumerate() {
+        for (src, lag) in plan.terms() {
+            if owner(src) != Some(p) {
+                shortest = shortest.min(lag);
+            }
+        }
+    }
+    shortest + 1
 }
 
 /// Split the nodes into at most `threads` contiguous groups of about equal cost (state
@@ -1285,11 +1338,13 @@ fn partition(network: &Network, threads: usize) -> Vec<Range<usize>> {
 
 /// The delay history of a parallel run, shared by its threads through a raw pointer.
 ///
-/// Soundness: in a step, each thread writes only its own part's slots of the row after
-/// the newest (`head + 1`, both copies), which no thread reads in that step (the history
-/// is one row longer than the longest delay), and reads only rows written in earlier
-/// steps, which the per-step barrier orders before the reads. No location is ever
-/// written and accessed by two threads without that barrier in between.
+/// Soundness: threads meet every `sync_every = K + 1` steps, `K` the shortest delay of a
+/// coupling from another part. Between meetings (steps `s .. s + K + 1`) a thread writes
+/// only its own slots, of rows `s + 1 ..= s + K + 1`; it reads another part's slots only
+/// `K` or more steps back, i.e. in rows `<= s`, written before the last meeting, which
+/// orders them before the reads. The ring holds `max_lag + K + 2` rows, so the rows written
+/// ahead never reuse a row still read. Reads go through raw pointers (`HistoryView`), so
+/// no reference covers a location another thread writes.
 struct HistoryCells {
     ptr: *mut f64,
     len: usize,
@@ -1310,6 +1365,8 @@ struct Shared<'a> {
     diverged: AtomicBool,
     n_slots: usize,
     history_len: usize,
+    max_lag: usize,
+    sync_every: usize,
     dt: f64,
     every: u64,
     end: u64,
@@ -1330,79 +1387,88 @@ struct PartJob<'a> {
 }
 
 impl PartJob<'_> {
-    /// Step this part to `shared.end` in lockstep with the others; returns the step
-    /// reached, the newest history row and whether every step stayed finite.
+    /// Step this part to `shared.end`, meeting the others every `sync_every` steps;
+    /// returns the step reached, the newest history row and whether this part diverged
+    /// (then it stopped at that step).
     fn run(mut self, shared: &Shared<'_>) -> (u64, usize, bool) {
         let part = &mut *self.part;
         let (s0, i0, e0) = (part.state.start, part.inputs.start, part.external.start);
-        let (n_slots, len) = (shared.n_slots, shared.history_len);
+        let (n_slots, len, max_lag) = (shared.n_slots, shared.history_len, shared.max_lag);
+        let every = shared.sync_every as u64;
         let mut scratch = vec![0.0; shared.scratch_len];
         let blocks = &shared.blocks[part.blocks.clone()];
         let own_slots = &shared.slot_state[part.slots.clone()];
         let layouts = &shared.layouts[part.nodes.clone()];
         let recorded = &shared.recorded[part.nodes.clone()];
         while self.step < shared.end {
-            let rows = readable_rows(self.head, len, n_slots);
-            debug_assert!(rows.end <= shared.history.len);
-            // SAFETY: the range lies inside the history buffer, and no thread writes these
-            // rows during this step (`HistoryCells`): the slice is not mutated while it lives.
-            let history = unsafe {
-                std::slice::from_raw_parts(shared.history.ptr.add(rows.start), rows.len())
-            };
-            part.coupling.apply(history, self.state, self.inputs);
-            let (external, targets) = (&mut *self.external, &part.noise_targets);
-            part.noise
-                .next_with(shared.dt, |k, v| external[targets[k]] = v);
+            // Steps until the next meeting (at multiples of `every`, and at the end).
+            let until = ((self.step / every + 1) * every).min(shared.end);
             let mut finite = true;
-            for b in blocks {
-                finite &= b.block.euler_step(
-                    &mut self.state[b.state.0 - s0..b.state.1 - s0],
-                    &self.inputs[b.inputs.0 - i0..b.inputs.1 - i0],
-                    &self.external[b.external.0 - e0..b.external.1 - e0],
-                    &mut scratch,
-                    shared.dt,
-                );
-            }
-            self.step += 1;
-            let next = if self.head + 1 == len {
-                0
-            } else {
-                self.head + 1
-            };
-            for (j, &ix) in own_slots.iter().enumerate() {
-                let v = self.state[ix - s0];
-                let slot = part.slots.start + j;
-                for row in [next, next + len] {
-                    let at = row * n_slots + slot;
-                    debug_assert!(at < shared.history.len);
-                    // SAFETY: inside the buffer; this thread alone writes its own slots,
-                    // and nobody reads row `next` in this step (`HistoryCells`).
-                    unsafe { shared.history.ptr.add(at).write(v) };
+            while finite && self.step < until {
+                let rows = readable_rows(self.head, len, max_lag, n_slots);
+                debug_assert!(rows.end <= shared.history.len);
+                // SAFETY: the rows lie inside the history buffer; the locations this part
+                // reads are written by no thread until the next meeting (`HistoryCells`).
+                let history = unsafe {
+                    HistoryView::from_raw(shared.history.ptr.add(rows.start), rows.len())
+                };
+                part.coupling.apply(history, self.state, self.inputs);
+                let (external, targets) = (&mut *self.external, &part.noise_targets);
+                part.noise
+                    .next_with(shared.dt, |k, v| external[targets[k]] = v);
+                for b in blocks {
+                    finite &= b.block.euler_step(
+                        &mut self.state[b.state.0 - s0..b.state.1 - s0],
+                        &self.inputs[b.inputs.0 - i0..b.inputs.1 - i0],
+                        &self.external[b.external.0 - e0..b.external.1 - e0],
+                        &mut scratch,
+                        shared.dt,
+                    );
                 }
-            }
-            if !finite {
-                shared.diverged.store(true, Ordering::Relaxed);
-            } else if self.step % shared.every == 0 {
-                if let Some(t) = self.times.as_mut() {
-                    t.push(self.step as f64 * shared.dt);
+                self.step += 1;
+                if !finite {
+                    // Stop here (the state of this step is the one to report).
+                    shared.diverged.store(true, Ordering::Relaxed);
+                    break;
                 }
-                for ((node, layout), rec) in self.nodes.iter_mut().zip(layouts).zip(recorded) {
-                    for (series, &v) in node.data.iter_mut().zip(rec) {
-                        series.push(self.state[layout.state_index[v] - s0]);
+                let next = if self.head + 1 == len {
+                    0
+                } else {
+                    self.head + 1
+                };
+                for (j, &ix) in own_slots.iter().enumerate() {
+                    let v = self.state[ix - s0];
+                    let slot = part.slots.start + j;
+                    for row in [next, next + len] {
+                        let at = row * n_slots + slot;
+                        debug_assert!(at < shared.history.len);
+                        // SAFETY: inside the buffer; only this thread writes its own slots,
+                        // and no thread reads them in this row before the next meeting.
+                        unsafe { shared.history.ptr.add(at).write(v) };
+                    }
+                }
+                self.head = next;
+                if self.step % shared.every == 0 {
+                    if let Some(t) = self.times.as_mut() {
+                        t.push(self.step as f64 * shared.dt);
+                    }
+                    for ((node, layout), rec) in self.nodes.iter_mut().zip(layouts).zip(recorded) {
+                        for (series, &v) in node.data.iter_mut().zip(rec) {
+                            series.push(self.state[layout.state_index[v] - s0]);
+                        }
                     }
                 }
             }
             shared.barrier.wait();
             if shared.diverged.load(Ordering::Relaxed) {
-                return (self.step, self.head, false);
+                return (self.step, self.head, !finite);
             }
-            self.head = next;
         }
-        (self.step, self.head, true)
+        (self.step, self.head, false)
     }
 }
 
-/// A barrier for the threads of a parallel run, meeting once per step (a few microseconds
+/// A barrier for the threads of a parallel run, meeting every few steps (microseconds
 /// apart): a waiting thread spins briefly, then sleeps until the last one arrives, so
 /// more threads than free cores (other work, or several threaded simulations at once) cost
 /// sleeps, not a livelock.
@@ -1485,9 +1551,9 @@ impl SpinBarrier {
 struct CacheLine<T>(T);
 
 /// The part of the mirrored history a step reads when `head` is the newest row: rows
-/// `head - max_lag ..= head` as the contiguous physical rows `head + 2 ..= head + len`
-/// (`len = max_lag + 2`). It excludes both copies of row `head + 1`, the one the step writes.
+/// `head - max_lag ..= head` as the contiguous physical rows
+/// `head + len - max_lag ..= head + len`; term offsets count from its start.
 #[inline]
-fn readable_rows(head: usize, len: usize, n_slots: usize) -> Range<usize> {
-    (head + 2) * n_slots..(head + len + 1) * n_slots
+fn readable_rows(head: usize, len: usize, max_lag: usize, n_slots: usize) -> Range<usize> {
+    (head + len - max_lag) * n_slots..(head + len + 1) * n_slots
 }

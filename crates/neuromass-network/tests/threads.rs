@@ -15,6 +15,11 @@ fn uniform(state: &mut u64) -> f64 {
 
 /// `nodes` coupled by random weights (some zero) and delays up to 12 ms.
 fn random_network(nodes: Vec<Node>, scale: f64, seed: u64) -> Network {
+    random_network_delays(nodes, scale, seed, 0.0)
+}
+
+/// As [`random_network`], delays from `shortest` to `shortest + 12` ms.
+fn random_network_delays(nodes: Vec<Node>, scale: f64, seed: u64, shortest: f64) -> Network {
     let n = nodes.len();
     let (mut c, mut d) = (SquareMatrix::zeros(n), SquareMatrix::zeros(n));
     let mut rng = seed;
@@ -23,11 +28,23 @@ fn random_network(nodes: Vec<Node>, scale: f64, seed: u64) -> Network {
             let w = uniform(&mut rng);
             if i != j && w > 0.2 {
                 c.set(i, j, scale * w);
-                d.set(i, j, 12.0 * uniform(&mut rng));
+                d.set(i, j, shortest + 12.0 * uniform(&mut rng));
             }
         }
     }
     Network::new(nodes, c, d).unwrap()
+}
+
+fn noisy_aln_nodes(n: usize) -> Vec<Node> {
+    (0..n)
+        .map(|k| {
+            let mut node = AlnNode::default();
+            node.exc.params.ext_exc_current = 0.2 * k as f64;
+            let mut node: Node = node.into();
+            node.set_param("*input_0.sigma", 0.05).unwrap();
+            node
+        })
+        .collect()
 }
 
 fn noisy_aln_network(n: usize) -> Network {
@@ -162,4 +179,29 @@ fn zero_threads_is_an_error() {
     let net = noisy_hopf_network(2);
     let err = Simulation::with_threads(&net, &options(), 0).unwrap_err();
     assert!(err.to_string().contains("threads"), "{err}");
+}
+
+#[test]
+fn threads_meeting_every_few_steps_give_the_one_thread_numbers() {
+    // Delays of at least 1.5 ms between nodes: the threads meet every 16 steps or more.
+    let net = random_network_delays(noisy_aln_nodes(10), 0.1, 9, 1.5);
+    let mut one = Simulation::new(&net, &options()).unwrap();
+    let reference = one.run(120.0).unwrap();
+    for threads in [2, 3, 4] {
+        let mut sim = Simulation::with_threads(&net, &options(), threads).unwrap();
+        // Chunks that end between meetings.
+        let mut out = sim.run(33.3).unwrap();
+        let checkpoint = sim.checkpoint();
+        let rest = sim.run(86.7).unwrap();
+        out.t.extend(&rest.t);
+        for (node, more) in out.nodes.iter_mut().zip(&rest.nodes) {
+            for (series, extra) in node.data.iter_mut().zip(&more.data) {
+                series.extend(extra);
+            }
+        }
+        assert_identical(&reference, &out, &format!("{threads} threads, two chunks"));
+        let mut restored = Simulation::new(&net, &options()).unwrap();
+        restored.restore(&checkpoint).unwrap();
+        assert_identical(&rest, &restored.run(86.7).unwrap(), "restored on 1 thread");
+    }
 }
