@@ -194,11 +194,11 @@ impl Exploration {
     /// The model is checked before any file is touched. Then the runs start at once on the
     /// worker threads, while one writer thread owns the files: it starts the journal (with
     /// `Mode::Force`, after removing the old output), starts the final file, appends each
-    /// finished run to the journal as it arrives, writes the output from the journal 0.5 s
+    /// finished run to the journal as it arrives, writes the output from the journal 0.1 s
     /// after the start and every 2 s after that (less often if that takes long), each time
     /// atomically (a temporary file renamed over it), and after the last run writes the rows
     /// into the final file and renames it over the output. So the output, whenever it
-    /// exists, is a complete, readable file; an exploration killed in its first 0.5 s leaves
+    /// exists, is a complete, readable file; an exploration killed in its first 0.1 s leaves
     /// at most the journal, from which `--resume` continues (or starts over if nothing was
     /// recorded).
     pub fn run(&self, model: &impl Model, out: &Path, mode: Mode) -> Result<Report> {
@@ -405,7 +405,7 @@ struct Files<'a> {
 }
 
 /// When the output is first written (unless the exploration is over before).
-const FIRST_SNAPSHOT: Duration = Duration::from_millis(500);
+const FIRST_SNAPSHOT: Duration = Duration::from_millis(100);
 /// Refresh the output this often, or less often when a refresh takes more than a tenth of
 /// this interval (so refreshing takes at most ~10 % of the writer's time).
 const SNAPSHOT_EVERY: Duration = Duration::from_secs(2);
