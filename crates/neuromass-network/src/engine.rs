@@ -1215,6 +1215,7 @@ impl Simulation {
                 times: times.take(),
                 step: self.step,
                 head: self.head,
+                index: jobs.len(),
             });
         }
         let shared = &shared;
@@ -1384,6 +1385,8 @@ struct PartJob<'a> {
     times: Option<&'a mut Vec<f64>>,
     step: u64,
     head: usize,
+    /// This part's index (its place at the meetings).
+    index: usize,
 }
 
 impl PartJob<'_> {
@@ -1400,6 +1403,7 @@ impl PartJob<'_> {
         let own_slots = &shared.slot_state[part.slots.clone()];
         let layouts = &shared.layouts[part.nodes.clone()];
         let recorded = &shared.recorded[part.nodes.clone()];
+        let mut meetings = 0;
         while self.step < shared.end {
             // Steps until the next meeting (at multiples of `every`, and at the end).
             let until = ((self.step / every + 1) * every).min(shared.end);
@@ -1459,7 +1463,8 @@ impl PartJob<'_> {
                     }
                 }
             }
-            shared.barrier.wait();
+            meetings += 1;
+            shared.barrier.wait(self.index, meetings);
             if shared.diverged.load(Ordering::Relaxed) {
                 return (self.step, self.head, !finite);
             }
@@ -1468,18 +1473,16 @@ impl PartJob<'_> {
     }
 }
 
-/// A barrier for the threads of a parallel run, meeting every few steps (microseconds
-/// apart): a waiting thread spins briefly, then sleeps until the last one arrives, so
-/// more threads than free cores (other work, or several threaded simulations at once) cost
-/// sleeps, not a livelock.
+/// Where the threads of a parallel run meet, every few steps (microseconds apart). Each
+/// thread publishes how many meetings it has reached on its own cache line and waits until
+/// every other thread has reached as many: one store and a few reads of lines the others
+/// write once per meeting. A waiting thread spins briefly, then sleeps until woken, so more
+/// threads than free cores (other work, or several threaded simulations) cost sleeps, not a
+/// livelock.
 struct SpinBarrier {
-    threads: usize,
-    /// Arrival count and generation on separate cache lines: arriving threads do not
-    /// disturb the line the waiting ones poll.
-    arrived: CacheLine<AtomicUsize>,
-    generation: CacheLine<AtomicUsize>,
+    reached: Vec<CacheLine<AtomicUsize>>,
     /// Threads that announced they may sleep, and the sleeping ones.
-    sleeping: AtomicUsize,
+    sleeping: CacheLine<AtomicUsize>,
     sleepers: std::sync::Mutex<Vec<std::thread::Thread>>,
 }
 
@@ -1490,56 +1493,53 @@ impl SpinBarrier {
 
     fn new(threads: usize) -> Self {
         SpinBarrier {
-            threads,
-            arrived: CacheLine(AtomicUsize::new(0)),
-            generation: CacheLine(AtomicUsize::new(0)),
-            sleeping: AtomicUsize::new(0),
+            reached: (0..threads)
+                .map(|_| CacheLine(AtomicUsize::new(0)))
+                .collect(),
+            sleeping: CacheLine(AtomicUsize::new(0)),
             sleepers: std::sync::Mutex::new(Vec::new()),
         }
     }
 
-    /// Wait for all threads; everything written before `wait` by any thread is visible
-    /// to every thread after it.
-    fn wait(&self) {
-        let generation = self.generation.0.load(Ordering::SeqCst);
-        if self.arrived.0.fetch_add(1, Ordering::AcqRel) + 1 == self.threads {
-            self.arrived.0.store(0, Ordering::Relaxed);
-            self.generation.0.fetch_add(1, Ordering::SeqCst);
-            // A sleeper announces itself (under the lock) before it checks the generation,
-            // so either it sees the new generation or this sees it announced.
-            if self.sleeping.load(Ordering::SeqCst) > 0 {
-                let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
-                self.sleeping.store(0, Ordering::SeqCst);
-                for t in sleepers.drain(..) {
-                    t.unpark();
-                }
+    /// Thread `me` arrives at meeting `meeting` (1, 2, ...) and waits for the others;
+    /// everything any thread wrote before arriving is visible to all after it.
+    fn wait(&self, me: usize, meeting: usize) {
+        self.reached[me].0.store(meeting, Ordering::SeqCst);
+        // A sleeper announces itself (under the lock) before it checks the counters, so
+        // either it sees this arrival or this sees it announced.
+        if self.sleeping.0.load(Ordering::SeqCst) > 0 {
+            let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
+            self.sleeping.0.store(0, Ordering::SeqCst);
+            for t in sleepers.drain(..) {
+                t.unpark();
             }
-            return;
         }
+        let all_here = || {
+            self.reached
+                .iter()
+                .all(|r| r.0.load(Ordering::SeqCst) >= meeting)
+        };
         let start = std::time::Instant::now();
         let mut spins = 0u32;
-        loop {
-            if self.generation.0.load(Ordering::Acquire) != generation {
-                return;
-            }
+        while !all_here() {
             std::hint::spin_loop();
             spins += 1;
             if spins % 64 == 0 && start.elapsed() > Self::SPIN_TIME {
-                break;
-            }
-        }
-        loop {
-            {
-                let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
-                self.sleeping.fetch_add(1, Ordering::SeqCst);
-                if self.generation.0.load(Ordering::SeqCst) != generation {
-                    return;
+                loop {
+                    {
+                        let mut sleepers =
+                            self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
+                        self.sleeping.0.fetch_add(1, Ordering::SeqCst);
+                        if all_here() {
+                            return;
+                        }
+                        sleepers.push(std::thread::current());
+                    }
+                    std::thread::park();
+                    if all_here() {
+                        return;
+                    }
                 }
-                sleepers.push(std::thread::current());
-            }
-            std::thread::park();
-            if self.generation.0.load(Ordering::SeqCst) != generation {
-                return;
             }
         }
     }
