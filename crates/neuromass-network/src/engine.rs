@@ -305,7 +305,14 @@ impl Simulation {
         }
         let mut slots = Vec::with_capacity(blocks.len());
         let (mut s0, mut i0, mut e0) = (0, 0, 0);
-        for block in blocks {
+        let part_ends: Vec<usize> = part_blocks.iter().map(|r| r.end).collect();
+        for (b, block) in blocks.into_iter().enumerate() {
+            // A gap between parts: no cache line holds values of two threads.
+            if b > 0 && part_ends[..part_ends.len() - 1].contains(&b) {
+                s0 += PART_GAP;
+                i0 += PART_GAP;
+                e0 += PART_GAP;
+            }
             let (ns, ni, ne) = (
                 block.len() * block.state_len(),
                 block.len() * block.input_len(),
@@ -528,11 +535,19 @@ impl Simulation {
             slot_of[src] = 0;
         }
         let mut slot_state = Vec::new();
-        for (src, slot) in slot_of.iter_mut().enumerate() {
-            if *slot == 0 {
-                *slot = slot_state.len();
-                slot_state.push(src);
+        let mut part_slots = Vec::with_capacity(part_state.len());
+        for (p, range) in part_state.iter().enumerate() {
+            if p > 0 {
+                slot_state.extend([NO_SLOT; PART_GAP]);
             }
+            let start = slot_state.len();
+            for src in range.clone() {
+                if slot_of[src] == 0 {
+                    slot_of[src] = slot_state.len();
+                    slot_state.push(src);
+                }
+            }
+            part_slots.push(start..slot_state.len());
         }
         let max_lag = plans.iter().map(CouplingPlan::max_lag).max().unwrap_or(0);
         // Threads meet every `sync_every` steps: one more than the shortest delay of a
@@ -573,8 +588,7 @@ impl Simulation {
                     .iter()
                     .map(|c| c.external - external.start)
                     .collect();
-                let slots = slot_state.partition_point(|&ix| ix < state_range.start)
-                    ..slot_state.partition_point(|&ix| ix < state_range.end);
+                let slots = part_slots[p].clone();
                 let part = Part {
                     nodes: node_ranges[p].clone(),
                     blocks: part_blocks[p].clone(),
@@ -590,7 +604,10 @@ impl Simulation {
                 part
             })
             .collect();
-        let initial_row: Vec<f64> = slot_state.iter().map(|&ix| state[ix]).collect();
+        let initial_row: Vec<f64> = slot_state
+            .iter()
+            .map(|&ix| if ix == NO_SLOT { 0.0 } else { state[ix] })
+            .collect();
         let history = initial_row.repeat(2 * history_len);
 
         // 5. What to record.
@@ -922,8 +939,9 @@ impl Simulation {
 
     /// Continue from a checkpoint taken from a simulation of the same network and options.
     pub fn restore(&mut self, checkpoint: &Checkpoint) -> Result<()> {
-        let history_values = (self.max_lag + 1) * self.slot_state.len();
-        if checkpoint.state.len() != self.state.len()
+        let history_values = (self.max_lag + 1) * self.slots_in_node_order().len();
+        let state_values: usize = self.nodes.iter().map(|l| l.state_index.len()).sum();
+        if checkpoint.state.len() != state_values
             || checkpoint.history.len() != history_values
             || checkpoint.noise.len() != self.parts.iter().map(|p| p.noise.len()).sum::<usize>()
         {
@@ -931,7 +949,7 @@ impl Simulation {
                 "checkpoint does not fit this simulation: {} state values and {} history values, expected {} and {}",
                 checkpoint.state.len(),
                 checkpoint.history.len(),
-                self.state.len(),
+                state_values,
                 history_values
             ))
             .into());
@@ -943,7 +961,11 @@ impl Simulation {
         }
         let (n, len) = (self.slot_state.len(), self.history_len);
         let slots = self.slots_in_node_order();
-        for (row, values) in checkpoint.history.chunks_exact(n.max(1)).enumerate() {
+        for (row, values) in checkpoint
+            .history
+            .chunks_exact(slots.len().max(1))
+            .enumerate()
+        {
             for (&k, &v) in slots.iter().zip(values) {
                 self.history[row * n + k] = v;
                 self.history[(row + len) * n + k] = v;
@@ -973,7 +995,9 @@ impl Simulation {
         {
             position[i] = p;
         }
-        let mut slots: Vec<usize> = (0..self.slot_state.len()).collect();
+        let mut slots: Vec<usize> = (0..self.slot_state.len())
+            .filter(|&k| self.slot_state[k] != NO_SLOT)
+            .collect();
         slots.sort_by_key(|&k| position[self.slot_state[k]]);
         slots
     }
@@ -1159,8 +1183,11 @@ impl Simulation {
         self.head = head;
         for copy in [head, head + len] {
             let row = &mut self.history[copy * n_slots..(copy + 1) * n_slots];
-            for (h, &ix) in row.iter_mut().zip(&self.slot_state) {
-                *h = self.state[ix];
+            for part in &self.parts {
+                let own = &self.slot_state[part.slots.clone()];
+                for (h, &ix) in row[part.slots.clone()].iter_mut().zip(own) {
+                    *h = self.state[ix];
+                }
             }
         }
         Ok(())
@@ -1197,13 +1224,25 @@ impl Simulation {
         let mut nodes = &mut out.nodes[..];
         let mut times = Some(&mut out.t);
         let mut jobs = Vec::with_capacity(self.parts.len());
+        // Cut `buffer` (which starts at index `*done` of its vector) at `range`, dropping
+        // the gap before it.
+        fn cut<'b>(
+            buffer: &mut &'b mut [f64],
+            done: &mut usize,
+            range: &Range<usize>,
+        ) -> &'b mut [f64] {
+            let rest = std::mem::take(buffer);
+            let (_, rest) = rest.split_at_mut(range.start - *done);
+            let (own, rest) = rest.split_at_mut(range.len());
+            *buffer = rest;
+            *done = range.end;
+            own
+        }
+        let (mut s_done, mut i_done, mut e_done) = (0, 0, 0);
         for part in &mut self.parts {
-            let (s, rest) = std::mem::take(&mut state).split_at_mut(part.state.len());
-            state = rest;
-            let (i, rest) = std::mem::take(&mut inputs).split_at_mut(part.inputs.len());
-            inputs = rest;
-            let (e, rest) = std::mem::take(&mut external).split_at_mut(part.external.len());
-            external = rest;
+            let s = cut(&mut state, &mut s_done, &part.state);
+            let i = cut(&mut inputs, &mut i_done, &part.inputs);
+            let e = cut(&mut external, &mut e_done, &part.external);
             let (n, rest) = std::mem::take(&mut nodes).split_at_mut(part.nodes.len());
             nodes = rest;
             jobs.push(PartJob {
@@ -1336,6 +1375,14 @@ fn partition(network: &Network, threads: usize) -> Vec<Range<usize>> {
     ranges.push(start..n);
     ranges
 }
+
+/// Values left free between the state, input, external and history ranges of two parts
+/// (128 bytes: also apart from the adjacent-line prefetcher's pair), so no cache line is
+/// written by two threads.
+const PART_GAP: usize = 16;
+
+/// The history slot of a gap ([`PART_GAP`]).
+const NO_SLOT: usize = usize::MAX;
 
 /// The delay history of a parallel run, shared by its threads through a raw pointer.
 ///
@@ -1527,8 +1574,7 @@ impl SpinBarrier {
             if spins % 64 == 0 && start.elapsed() > Self::SPIN_TIME {
                 loop {
                     {
-                        let mut sleepers =
-                            self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
+                        let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
                         self.sleeping.0.fetch_add(1, Ordering::SeqCst);
                         if all_here() {
                             return;
