@@ -48,16 +48,7 @@ fn noisy_aln_nodes(n: usize) -> Vec<Node> {
 }
 
 fn noisy_aln_network(n: usize) -> Network {
-    let nodes = (0..n)
-        .map(|k| {
-            let mut node = AlnNode::default();
-            node.exc.params.ext_exc_current = 0.2 * k as f64;
-            let mut node: Node = node.into();
-            node.set_param("*input_0.sigma", 0.05).unwrap();
-            node
-        })
-        .collect();
-    random_network(nodes, 0.1, 3)
+    random_network(noisy_aln_nodes(n), 0.1, 3)
 }
 
 fn noisy_hopf_network(n: usize) -> Network {
