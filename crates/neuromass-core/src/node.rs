@@ -79,23 +79,28 @@ impl Node {
                 types.push(t);
             }
         }
-        let mut state_names: Vec<String> = masses
-            .iter()
-            .flat_map(|m| m.state_names().iter().map(|s| s.to_string()))
-            .collect();
-        let mut sorted = state_names.clone();
-        sorted.sort();
+        let names = || masses.iter().flat_map(|m| m.state_names().iter());
+        let mut sorted: Vec<&str> = names().copied().collect();
+        sorted.sort_unstable();
         sorted.dedup();
-        if sorted.len() != state_names.len() {
+        let state_names: Vec<String> = if sorted.len() == names().count() {
+            names().map(|s| s.to_string()).collect()
+        } else {
             // neurolib's rule: make names unique by appending the mass type.
-            state_names = masses
+            masses
                 .iter()
                 .flat_map(|m| {
                     let t = m.mass_type().unwrap_or("");
-                    m.state_names().iter().map(move |s| format!("{s}_{t}"))
+                    m.state_names().iter().map(move |s| {
+                        let mut name = String::with_capacity(s.len() + 1 + t.len());
+                        name.push_str(s);
+                        name.push('_');
+                        name.push_str(t);
+                        name
+                    })
                 })
-                .collect();
-        }
+                .collect()
+        };
         let n = masses.len();
         let noise = masses
             .iter()

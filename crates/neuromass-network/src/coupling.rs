@@ -21,7 +21,7 @@
 
 use std::collections::HashMap;
 
-use neuromass_core::CouplingKind;
+use neuromass_core::{CouplingKind, WeightTransform};
 
 /// One pass over a set of delayed values, feeding one or more weight columns.
 #[derive(Debug, Clone)]
@@ -520,76 +520,119 @@ mod avx2 {
     }
 }
 
-/// One term of a row: source state index, lag in steps, weight.
-#[derive(Debug, Clone, Copy)]
-struct Term {
+/// A delayed value a gather reads: source state index and lag in steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Read {
     src: u32,
     lag: u32,
-    w: f64,
 }
 
-/// Terms of a row.
-type Terms = Vec<Term>;
+impl Read {
+    /// Lags saturate at `u32::MAX` (the engine's history size check then fails with a
+    /// clear error); the engine checks that state indices fit in 32 bits.
+    fn new(src: usize, lag: usize) -> Self {
+        Read {
+            src: src as u32,
+            lag: lag.min(u32::MAX as usize) as u32,
+        }
+    }
+}
 
-/// A distinct row: kind, own index, terms, and the inputs it feeds.
-struct Row {
-    kind: CouplingKind,
-    own: usize,
-    terms: Terms,
+/// One weight column of a [`Group`]: a weight per read, and the inputs its sum feeds.
+struct Column {
+    weights: Vec<f64>,
     feeds: Vec<usize>,
 }
 
-impl Row {
-    /// Whether `other` reads the same delayed values (kind, own, sources and lags).
-    fn same_reads(&self, other: &Row) -> bool {
-        self.kind == other.kind
-            && self.own == other.own
-            && self.terms.len() == other.terms.len()
-            && self
-                .terms
-                .iter()
-                .zip(&other.terms)
-                .all(|(a, b)| a.src == b.src && a.lag == b.lag)
+/// Rows reading the same delayed values (kind, own index, reads), one column per distinct
+/// weight vector: compiled into one gather.
+struct Group {
+    kind: CouplingKind,
+    own: usize,
+    reads: Vec<Read>,
+    columns: Vec<Column>,
+}
+
+impl Group {
+    /// Whether `other` reads the same delayed values.
+    fn same_reads(&self, other: &Group) -> bool {
+        self.kind == other.kind && self.own == other.own && self.reads == other.reads
     }
 
-    /// Whether `other` is the same row (same reads and bit-identical weights).
-    fn same_row(&self, other: &Row) -> bool {
-        self.same_reads(other)
-            && self
-                .terms
-                .iter()
-                .zip(&other.terms)
-                .all(|(a, b)| a.w.to_bits() == b.w.to_bits())
-    }
-
-    /// Fingerprint of the reads (`weights = false`) or of the whole row: a hash of the
-    /// kind, own index, length and up to 16 evenly spread terms. Equal rows have equal
-    /// fingerprints; rows that share one are compared in full.
-    fn fingerprint(&self, weights: bool) -> u64 {
+    /// Fingerprint of the reads: a hash of the kind, own index, length and up to 16 evenly
+    /// spread reads. Groups with equal reads have equal fingerprints; groups that share one
+    /// are compared in full.
+    fn fingerprint(&self) -> u64 {
         const K: u64 = 0x517c_c1b7_2722_0a95;
         let mix = |h: u64, x: u64| (h.rotate_left(5) ^ x).wrapping_mul(K);
-        let n = self.terms.len();
+        let n = self.reads.len();
         let mut h = mix(mix(mix(0, self.kind as u64), self.own as u64), n as u64);
-        for t in self.terms.iter().step_by(n.div_ceil(16).max(1)) {
-            h = mix(h, ((t.src as u64) << 32) | t.lag as u64);
-            if weights {
-                h = mix(h, t.w.to_bits());
-            }
+        for r in self.reads.iter().step_by(n.div_ceil(16).max(1)) {
+            h = mix(h, ((r.src as u64) << 32) | r.lag as u64);
         }
         h
+    }
+}
+
+/// Bit-identical weight vectors (so that `-0.0` and `0.0`, or two NaNs, are told apart
+/// exactly as the sums would tell them).
+fn same_weights(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+/// Write column `column` (of `k`) of a gather's weights, `weight(c)` for each kept
+/// connectivity `c`, into `weights` laid out as described at `Gather::weights` (`quads`
+/// quads of terms column by column, then the remaining terms `[term][column]`).
+fn lay_out(
+    weights: &mut [f64],
+    kept: &[f64],
+    column: usize,
+    k: usize,
+    quads: usize,
+    weight: impl Fn(f64) -> f64,
+) {
+    let (quad_weights, rest) = weights.split_at_mut(4 * quads * k);
+    for (to, from) in quad_weights
+        .chunks_exact_mut(4 * k)
+        .zip(kept.chunks_exact(4))
+    {
+        for (w, &c) in to[4 * column..4 * column + 4].iter_mut().zip(from) {
+            *w = weight(c);
+        }
+    }
+    for (to, &c) in rest.chunks_exact_mut(k).zip(&kept[4 * quads..]) {
+        to[column] = weight(c);
     }
 }
 
 /// Collects coupling rows and compiles them into a [`CouplingPlan`].
 #[derive(Default)]
 pub(crate) struct CouplingBuilder {
-    rows: Vec<Row>,
-    /// Row fingerprint -> rows with that fingerprint.
-    seen: HashMap<u64, Vec<usize>>,
+    /// Groups in the order their reads were first seen.
+    groups: Vec<Group>,
+    /// Reads fingerprint -> groups with that fingerprint.
+    index: HashMap<u64, Vec<usize>>,
+    /// Gathers added by [`push_columns`](Self::push_columns), already in the plan's
+    /// layout (a network's rows are large: they are written once, where they will stay).
+    direct: Direct,
+    /// Connectivity of the terms [`push_columns`](Self::push_columns) keeps (reused).
+    kept: Vec<f64>,
+}
+
+/// Gathers in the plan's layout: terms, weights, gathers and their writes, the writes'
+/// `assign` flags resolved by [`CouplingBuilder::finish`].
+#[derive(Default)]
+struct Direct {
+    term_state: Vec<u32>,
+    term_lag: Vec<u32>,
+    weights: Vec<f64>,
+    gathers: Vec<Gather>,
+    writes: Vec<Write>,
 }
 
 impl CouplingBuilder {
-    /// Add `input += sum_t w_t f(x_src_t(t - lag_t))`; rows without terms are dropped.
+    /// Add `input += sum_t w_t f(x_src_t(t - lag_t))` from `(src, w, lag)` terms; rows
+    /// without terms are dropped.
     pub(crate) fn push(
         &mut self,
         input: usize,
@@ -597,74 +640,193 @@ impl CouplingBuilder {
         own: usize,
         terms: impl Iterator<Item = (usize, f64, usize)>,
     ) {
-        let mut row_terms: Terms = Vec::with_capacity(terms.size_hint().1.unwrap_or(0));
-        // Saturated lags make the engine's size check fail with a clear error; it also
-        // checks that state indices fit in 32 bits.
-        row_terms.extend(terms.map(|(src, w, lag)| Term {
-            src: src as u32,
-            lag: lag.min(u32::MAX as usize) as u32,
-            w,
-        }));
-        let terms = row_terms;
-        if terms.is_empty() {
+        let n = terms.size_hint().1.unwrap_or(0);
+        let (mut reads, mut weights) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for (src, w, lag) in terms {
+            reads.push(Read::new(src, lag));
+            weights.push(w);
+        }
+        if reads.is_empty() {
             return;
         }
-        let own = if kind == CouplingKind::Additive {
-            0
-        } else {
-            own
-        };
-        let row = Row {
+        self.insert(Group {
             kind,
-            own,
-            terms,
-            feeds: vec![input],
-        };
-        let candidates = self.seen.entry(row.fingerprint(true)).or_default();
-        if let Some(&r) = candidates.iter().find(|&&r| self.rows[r].same_row(&row)) {
-            self.rows[r].feeds.push(input);
-            return;
-        }
-        candidates.push(self.rows.len());
-        self.rows.push(row);
+            own: if kind == CouplingKind::Additive {
+                0
+            } else {
+                own
+            },
+            reads,
+            columns: vec![Column {
+                weights,
+                feeds: vec![input],
+            }],
+        });
     }
 
-    /// Group rows reading the same delayed values into gathers; `n_inputs` is the number
-    /// of coupling inputs in the network.
-    pub(crate) fn finish(self, n_inputs: usize) -> CouplingPlan {
-        let mut groups: Vec<Vec<Row>> = Vec::new();
-        let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
-        for row in self.rows {
-            let candidates = index.entry(row.fingerprint(false)).or_default();
-            match candidates.iter().find(|&&g| groups[g][0].same_reads(&row)) {
-                Some(&g) => groups[g].push(row),
-                None => {
-                    candidates.push(groups.len());
-                    groups.push(vec![row]);
-                }
+    /// Add one row per column over the same delayed values in one pass: `columns[c]` is
+    /// the inputs column `c` feeds and its weight transform. Source `j` is read from state
+    /// index `sources[j]` (`u32::MAX`: none) at lag `lag(j)` (steps), with connectivity
+    /// `connectivity[j]`, column `c` weighting it by `transform(connectivity[j])`. Terms
+    /// whose weights are all zero (or without a source) are skipped, columns whose weights
+    /// are all zero dropped (as [`push`](Self::push) would do row by row); a weight that is
+    /// zero in one column only (a squared weight that underflows) stays, as a term adding
+    /// zero. The gather is evaluated after those of [`push`](Self::push), in the order of
+    /// these calls, and is not merged with other rows.
+    pub(crate) fn push_columns(
+        &mut self,
+        kind: CouplingKind,
+        own: usize,
+        columns: Vec<(Vec<usize>, WeightTransform)>,
+        connectivity: &[f64],
+        sources: &[u32],
+        lag: impl Fn(usize) -> usize,
+    ) {
+        // A term stays if some column weights it: linear weights are non-zero wherever the
+        // connectivity is, squared ones unless the square underflows.
+        let linear = columns.iter().any(|(_, t)| *t == WeightTransform::Linear);
+        let d = &mut self.direct;
+        let term_start = d.term_state.len();
+        self.kept.clear();
+        for (j, (&c, &src)) in connectivity.iter().zip(sources).enumerate() {
+            if c != 0.0 && src != u32::MAX && (linear || c * c != 0.0) {
+                d.term_state.push(src);
+                d.term_lag.push(lag(j).min(u32::MAX as usize) as u32);
+                self.kept.push(c);
             }
         }
-        let mut plan = CouplingPlan::default();
-        let n_terms: usize = groups.iter().map(|g| g[0].terms.len()).sum();
+        let kept = &self.kept;
+        let columns: Vec<(Vec<usize>, WeightTransform)> = columns
+            .into_iter()
+            .filter(|(_, t)| kept.iter().any(|&c| t.apply(c) != 0.0))
+            .collect();
+        let (n, k) = (kept.len(), columns.len());
+        if n <= 1 || k == 0 {
+            // Nothing to read, or one term: the compact form `push` gives one-term rows.
+            let read = (n == 1).then(|| Read {
+                src: d.term_state[term_start],
+                lag: d.term_lag[term_start],
+            });
+            d.term_state.truncate(term_start);
+            d.term_lag.truncate(term_start);
+            if let (Some(read), Some(&c), true) = (read, kept.first(), k > 0) {
+                let columns = columns
+                    .into_iter()
+                    .map(|(feeds, t)| Column {
+                        weights: vec![t.apply(c)],
+                        feeds,
+                    })
+                    .collect();
+                self.insert(Group {
+                    kind,
+                    own: if kind == CouplingKind::Additive {
+                        0
+                    } else {
+                        own
+                    },
+                    reads: vec![read],
+                    columns,
+                });
+            }
+            return;
+        }
+        // Weights in the layout described at `Gather::weights`, column by column.
+        let weight_start = d.weights.len();
+        d.weights.resize(weight_start + n * k, 0.0);
+        let quads = if k <= MAX_FIXED { n / 4 } else { 0 };
+        let weights = &mut d.weights[weight_start..];
+        for (column, (_, t)) in columns.iter().enumerate() {
+            match t {
+                WeightTransform::Linear => lay_out(weights, kept, column, k, quads, |c| c),
+                WeightTransform::Squared => lay_out(weights, kept, column, k, quads, |c| c * c),
+            }
+        }
+        let write_start = d.writes.len();
+        for (column, (feeds, t)) in columns.iter().enumerate() {
+            for &input in feeds {
+                d.writes.push(Write {
+                    input,
+                    column,
+                    assign: false,
+                    weight: t.apply(kept[0]),
+                });
+            }
+        }
+        d.gathers.push(Gather {
+            kind,
+            own: if kind == CouplingKind::Additive {
+                0
+            } else {
+                own
+            },
+            terms: (term_start, d.term_state.len()),
+            columns: k,
+            writes: (write_start, d.writes.len()),
+            weights: weight_start,
+        });
+    }
+
+    /// Reserve room for `terms` more terms and `weights` more weights of
+    /// [`push_columns`](Self::push_columns) (an upper bound costs only address space).
+    pub(crate) fn reserve_direct(&mut self, terms: usize, weights: usize) {
+        let d = &mut self.direct;
+        d.term_state.reserve(terms);
+        d.term_lag.reserve(terms);
+        d.weights.reserve(weights);
+    }
+
+    /// Merge `group` into the group with the same reads (a column with bit-identical
+    /// weights gains its feeds, other columns are appended), or keep it as a new group.
+    fn insert(&mut self, group: Group) {
+        let candidates = self.index.entry(group.fingerprint()).or_default();
+        let Some(&g) = candidates
+            .iter()
+            .find(|&&g| self.groups[g].same_reads(&group))
+        else {
+            candidates.push(self.groups.len());
+            self.groups.push(group);
+            return;
+        };
+        let columns = &mut self.groups[g].columns;
+        for column in group.columns {
+            match columns
+                .iter_mut()
+                .find(|c| same_weights(&c.weights, &column.weights))
+            {
+                Some(same) => same.feeds.extend(column.feeds),
+                None => columns.push(column),
+            }
+        }
+    }
+
+    /// Compile the groups into gathers; `n_inputs` is the number of coupling inputs in the
+    /// network.
+    pub(crate) fn finish(self, n_inputs: usize) -> CouplingPlan {
+        // The direct gathers' terms and weights stay where they are; the groups' follow.
+        let direct = self.direct;
+        let mut plan = CouplingPlan {
+            term_state: direct.term_state,
+            term_lag: direct.term_lag,
+            weights: direct.weights,
+            ..CouplingPlan::default()
+        };
+        let n_terms: usize = self.groups.iter().map(|g| g.reads.len()).sum();
         plan.term_state.reserve(n_terms);
         plan.term_lag.reserve(n_terms);
         let mut fed = vec![false; n_inputs];
         // One-term additive gathers first, in their compact form; the others after them.
-        let (singles, groups): (Vec<_>, Vec<_>) = groups.into_iter().partition(|rows| {
-            rows[0].terms.len() == 1
-                && rows[0].kind == CouplingKind::Additive
-                && n_inputs <= u32::MAX as usize
+        let (singles, groups): (Vec<_>, Vec<_>) = self.groups.into_iter().partition(|g| {
+            g.reads.len() == 1 && g.kind == CouplingKind::Additive && n_inputs <= u32::MAX as usize
         });
-        for rows in singles {
-            let term = &rows[0].terms[0];
-            plan.term_state.push(term.src);
-            plan.term_lag.push(term.lag);
-            for row in &rows {
-                for &input in &row.feeds {
+        for group in singles {
+            plan.term_state.push(group.reads[0].src);
+            plan.term_lag.push(group.reads[0].lag);
+            for column in &group.columns {
+                for &input in &column.feeds {
                     plan.single_writes.push(SingleWrite {
                         input: input as u32,
                         add: fed[input],
-                        weight: row.terms[0].w,
+                        weight: column.weights[0],
                     });
                     fed[input] = true;
                 }
@@ -674,48 +836,65 @@ impl CouplingBuilder {
                 writes_end: plan.single_writes.len() as u32,
             });
         }
-        for rows in groups {
-            let first = &rows[0];
+        for group in groups {
             let (term_start, write_start, weight_start) =
                 (plan.term_state.len(), plan.writes.len(), plan.weights.len());
-            plan.term_state.extend(first.terms.iter().map(|t| t.src));
-            plan.term_lag.extend(first.terms.iter().map(|t| t.lag));
+            plan.term_state.extend(group.reads.iter().map(|r| r.src));
+            plan.term_lag.extend(group.reads.iter().map(|r| r.lag));
             // Weights in the layout described at `Gather::weights`.
-            let (n, k) = (first.terms.len(), rows.len());
+            let (n, k) = (group.reads.len(), group.columns.len());
             let quads = if k <= MAX_FIXED { n / 4 } else { 0 };
             plan.weights.reserve(n * k);
             for q in 0..quads {
-                for row in &rows {
+                for column in &group.columns {
                     plan.weights
-                        .extend(row.terms[4 * q..4 * q + 4].iter().map(|t| t.w));
+                        .extend_from_slice(&column.weights[4 * q..4 * q + 4]);
                 }
             }
             for t in 4 * quads..n {
-                plan.weights.extend(rows.iter().map(|row| row.terms[t].w));
+                plan.weights
+                    .extend(group.columns.iter().map(|column| column.weights[t]));
             }
-            for (column, row) in rows.iter().enumerate() {
+            for (c, column) in group.columns.iter().enumerate() {
                 // Inputs fed here for the first time are assigned, the others added to.
-                for &input in &row.feeds {
+                for &input in &column.feeds {
                     plan.writes.push(Write {
                         input,
-                        column,
+                        column: c,
                         assign: !fed[input],
-                        weight: row.terms[0].w,
+                        weight: column.weights[0],
                     });
                     fed[input] = true;
                 }
             }
             plan.gathers.push(Gather {
-                kind: first.kind,
-                own: first.own,
+                kind: group.kind,
+                own: group.own,
                 terms: (term_start, plan.term_state.len()),
-                columns: rows.len(),
+                columns: k,
                 writes: (write_start, plan.writes.len()),
                 weights: weight_start,
             });
-            if rows.len() > MAX_FIXED {
-                plan.scratch.resize(plan.scratch.len().max(rows.len()), 0.0);
+            if k > MAX_FIXED {
+                plan.scratch.resize(plan.scratch.len().max(k), 0.0);
             }
+        }
+        // The direct gathers last, in the order they were added.
+        for mut gather in direct.gathers {
+            let start = plan.writes.len();
+            for w in &direct.writes[gather.writes.0..gather.writes.1] {
+                plan.writes.push(Write {
+                    assign: !fed[w.input],
+                    ..*w
+                });
+                fed[w.input] = true;
+            }
+            gather.writes = (start, plan.writes.len());
+            if gather.columns > MAX_FIXED {
+                plan.scratch
+                    .resize(plan.scratch.len().max(gather.columns), 0.0);
+            }
+            plan.gathers.push(gather);
         }
         plan.avx2 = avx2_detected();
         plan
@@ -769,6 +948,112 @@ mod tests {
             assert_eq!(inputs[2], 8.0 - 3.0);
             assert_eq!(inputs[3], 7.0, "an input nothing feeds is never written");
         }
+    }
+
+    /// Inputs after applying the plan of `build` over `history` (term offset = source).
+    fn applied(build: impl FnOnce(&mut CouplingBuilder), history: &[f64], n: usize) -> Vec<f64> {
+        let mut b = CouplingBuilder::default();
+        build(&mut b);
+        let mut p = b.finish(n);
+        p.set_offsets(|src, _| src);
+        let mut inputs = vec![f64::NAN; n];
+        p.apply(HistoryView::new(history), &[], &mut inputs);
+        inputs
+    }
+
+    #[test]
+    fn columns_in_one_pass_equal_rows_pushed_one_by_one() {
+        use WeightTransform::{Linear, Squared};
+        let mut rng = 11u64;
+        for n in [0, 1, 2, 5, 13, 40] {
+            let history: Vec<f64> = (0..n).map(|_| value(&mut rng)).collect();
+            // Some zero weights, some sources missing (`u32::MAX`).
+            let c: Vec<f64> = (0..n)
+                .map(|j| if j % 3 == 1 { 0.0 } else { value(&mut rng) })
+                .collect();
+            let sources: Vec<u32> = (0..n as u32)
+                .map(|j| if j % 7 == 5 { u32::MAX } else { j })
+                .collect();
+            let terms = |t: WeightTransform| {
+                let c = c.clone();
+                let sources = sources.clone();
+                (0..n).filter_map(move |j| {
+                    let w = t.apply(c[j]);
+                    (w != 0.0 && sources[j] != u32::MAX).then_some((sources[j] as usize, w, 0))
+                })
+            };
+            let rows = applied(
+                |b| {
+                    b.push(0, CouplingKind::Additive, 0, terms(Linear));
+                    b.push(1, CouplingKind::Additive, 0, terms(Squared));
+                    b.push(2, CouplingKind::Additive, 0, terms(Linear));
+                },
+                &history,
+                4,
+            );
+            let columns = applied(
+                |b| {
+                    b.push_columns(
+                        CouplingKind::Additive,
+                        0,
+                        vec![(vec![0, 2], Linear), (vec![1], Squared)],
+                        &c,
+                        &sources,
+                        |_| 0,
+                    )
+                },
+                &history,
+                4,
+            );
+            for (k, (a, b)) in rows.iter().zip(&columns).enumerate() {
+                assert_eq!(a.to_bits(), b.to_bits(), "n = {n}, input {k}: {a} vs {b}");
+            }
+            assert!(columns[3].is_nan(), "input 3 is fed by nothing");
+        }
+    }
+
+    #[test]
+    fn a_squared_weight_that_underflows_adds_zero() {
+        use WeightTransform::{Linear, Squared};
+        // 1e-200^2 underflows to 0: the term stays for the linear column only.
+        let (c, history) = ([1e-200, 2.0, 3.0], [5.0, 7.0, 11.0]);
+        let inputs = applied(
+            |b| {
+                b.push_columns(
+                    CouplingKind::Additive,
+                    0,
+                    vec![(vec![0], Linear), (vec![1], Squared)],
+                    &c,
+                    &[0, 1, 2],
+                    |_| 0,
+                )
+            },
+            &history,
+            2,
+        );
+        assert_eq!(
+            inputs,
+            [
+                1e-200 * 5.0 + 2.0 * 7.0 + 3.0 * 11.0,
+                4.0 * 7.0 + 9.0 * 11.0
+            ]
+        );
+        // Only squared columns: the underflowing term is dropped, a column of zeros too.
+        let inputs = applied(
+            |b| {
+                b.push_columns(
+                    CouplingKind::Additive,
+                    0,
+                    vec![(vec![0], Squared)],
+                    &[1e-200, 1e-300],
+                    &[0, 1],
+                    |_| 0,
+                )
+            },
+            &history,
+            1,
+        );
+        assert!(inputs[0].is_nan(), "a column of zero weights feeds nothing");
     }
 
     #[test]

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use neuromass_stimulus::{OuBank, OuProcess, OuState, Stimulus, stream_key};
 
 use neuromass_core::{
-    CouplingKind, Error as ModelError, InputSignal, MassBlock, Network, delay_steps, rng,
+    Coupling, CouplingKind, Error as ModelError, InputSignal, MassBlock, Network, WeightTransform,
+    delay_steps, rng,
 };
 
 use crate::coupling::{CouplingBuilder, CouplingPlan, HistoryView};
@@ -465,60 +466,87 @@ impl Simulation {
             }
         }
         let (cmat, dmat) = (network.connectivity(), network.delays());
-        // Delays in steps, computed once for all couplings.
-        let lags: Vec<usize> = dmat
-            .as_slice()
-            .iter()
-            .map(|&d| delay_steps(d, dt))
-            .collect();
         let n_nodes = network.nodes().len();
-        for coupling in network.couplings() {
-            let source_index: Vec<Option<usize>> = layouts
+        // Couplings of one kind from one source variable read the same delayed values:
+        // each node gets one gather for all of them (ALN's mean and squared-weight
+        // couplings), in the order the couplings were given.
+        let couplings = network.couplings();
+        let mut families: Vec<Vec<&Coupling>> = Vec::new();
+        for coupling in &couplings {
+            match families
+                .iter_mut()
+                .find(|f| f[0].kind == coupling.kind && f[0].source == coupling.source)
+            {
+                Some(family) => family.push(coupling),
+                None => families.push(vec![coupling]),
+            }
+        }
+        // Room for every term (a bound: one per non-zero weight and family), so the large
+        // arrays are allocated once.
+        for (builder, nodes) in builders.iter_mut().zip(&node_ranges) {
+            let weights = &cmat.as_slice()[nodes.start * n_nodes..nodes.end * n_nodes];
+            let terms = families.len() * weights.iter().filter(|&&c| c != 0.0).count();
+            let columns = families.iter().map(Vec::len).max().unwrap_or(0);
+            builder.reserve_direct(terms, terms * columns);
+        }
+        for family in &families {
+            let (kind, source) = (family[0].kind, &family[0].source);
+            // The source's state index in every node, `u32::MAX` where a node lacks it.
+            let source_index: Vec<u32> = layouts
                 .iter()
                 .map(|l| {
                     l.names
                         .iter()
-                        .position(|s| *s == coupling.source)
-                        .map(|v| l.state_index[v])
+                        .position(|s| s == source)
+                        .map_or(u32::MAX, |v| l.state_index[v] as u32)
                 })
                 .collect();
             for (i, node) in network.nodes().iter().enumerate() {
-                for (m, mass) in node.masses().iter().enumerate() {
-                    let Some(k) = mass.inputs().iter().position(|x| *x == coupling.target) else {
-                        continue;
-                    };
-                    let p = part_of_node(i);
-                    let own = match (coupling.kind, source_index[i]) {
-                        (CouplingKind::Additive, _) => 0,
-                        (_, Some(ix)) => ix - part_state[p].start,
-                        (kind, None) => {
-                            return Err(ModelError::Invalid(format!(
-                                "{kind} coupling `{}` -> `{}` needs the receiving node {i} ({}) to have `{}` too",
-                                coupling.source,
-                                coupling.target,
-                                node.label(),
-                                coupling.source
-                            ))
-                            .into());
-                        }
-                    };
-                    let row = i * n_nodes..(i + 1) * n_nodes;
-                    let terms = cmat.as_slice()[row.clone()]
-                        .iter()
-                        .zip(&lags[row])
-                        .zip(&source_index)
-                        .filter_map(|((&c, &lag), &src)| {
-                            let w = coupling.weights.apply(c);
-                            // Validation guarantees a source exists wherever a weight is non-zero.
-                            (w != 0.0).then_some((src?, w, lag))
-                        });
-                    builders[p].push(
-                        mass_input(i, m, k) - part_inputs[p].start,
-                        coupling.kind,
-                        own,
-                        terms,
-                    );
-                }
+                let p = part_of_node(i);
+                // Per coupling: the inputs of this node's masses it feeds.
+                let columns: Vec<(Vec<usize>, WeightTransform)> = family
+                    .iter()
+                    .map(|coupling| {
+                        let feeds = node
+                            .masses()
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(m, mass)| {
+                                let k = mass.inputs().iter().position(|x| *x == coupling.target)?;
+                                Some(mass_input(i, m, k) - part_inputs[p].start)
+                            })
+                            .collect();
+                        (feeds, coupling.weights)
+                    })
+                    .collect();
+                let Some(fed) = columns.iter().position(|(feeds, _)| !feeds.is_empty()) else {
+                    continue;
+                };
+                let own = match (kind, source_index[i]) {
+                    (CouplingKind::Additive, _) => 0,
+                    (_, ix) if ix != u32::MAX => ix as usize - part_state[p].start,
+                    _ => {
+                        return Err(ModelError::Invalid(format!(
+                            "{kind} coupling `{source}` -> `{}` needs the receiving node {i} ({}) to have `{source}` too",
+                            family[fed].target,
+                            node.label(),
+                        ))
+                        .into());
+                    }
+                };
+                let row = i * n_nodes..(i + 1) * n_nodes;
+                // Validation guarantees a source exists wherever a weight is non-zero.
+                let delays = &dmat.as_slice()[row.clone()];
+                builders[p].push_columns(
+                    kind,
+                    own,
+                    columns,
+                    &cmat.as_slice()[row],
+                    &source_index,
+                    // Lags above `u32::MAX` saturate: the history size check below then
+                    // fails with a clear error.
+                    |j| delay_steps(delays[j], dt),
+                );
             }
         }
 
