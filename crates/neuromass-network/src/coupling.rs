@@ -60,6 +60,25 @@ struct Single {
     writes_end: u32,
 }
 
+/// Four one-term additive gathers whose writes follow one pattern shifted by one input per
+/// lane (the same input of four consecutive masses of a block, e.g. a node-local coupling
+/// of four identical nodes): one 4-lane read, then one multiplication and one store per
+/// input. Its four terms are consecutive, from `term`; its writes end at `writes_end` in
+/// `quad_writes`.
+#[derive(Debug, Clone, Copy)]
+struct SingleQuad {
+    term: u32,
+    writes_end: u32,
+}
+
+/// Inputs `input .. input + 4` a [`SingleQuad`] assigns: lane `l` gets `weights[l]` times
+/// its delayed value.
+#[derive(Debug, Clone, Copy)]
+struct QuadWrite {
+    input: u32,
+    weights: [f64; 4],
+}
+
 /// One input a [`Single`] writes: `weight * value`, added if `add`, assigned otherwise.
 #[derive(Debug, Clone, Copy)]
 struct SingleWrite {
@@ -81,7 +100,11 @@ const SCALAR_ENV: &str = "NEUROMASS_SCALAR_COUPLING";
 /// The compiled coupling of a network: gathers over the delay history.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CouplingPlan {
-    /// One-term additive gathers, evaluated first.
+    /// One-term additive gathers four at a time, evaluated first (only when no input is
+    /// fed by two one-term gathers, so their order does not matter).
+    quads: Vec<SingleQuad>,
+    quad_writes: Vec<QuadWrite>,
+    /// The other one-term additive gathers, evaluated next.
     singles: Vec<Single>,
     single_writes: Vec<SingleWrite>,
     gathers: Vec<Gather>,
@@ -130,6 +153,65 @@ impl CouplingPlan {
             .map(|(&s, &l)| offset(s as usize, l as usize) as u32)
             .collect();
         self.update_simd();
+    }
+
+    /// Turn one-term gathers (`(read, [(input, weight)])`, none fed yet) into
+    /// [`SingleQuad`]s where four write one pattern shifted by one input per lane; returns
+    /// which went into a quad and marks their inputs in `fed`. Only when no input is fed
+    /// twice: then every write assigns and the order of evaluation does not matter.
+    fn quad_singles(
+        &mut self,
+        singles: &[(Read, Vec<(usize, f64)>)],
+        fed: &mut [bool],
+    ) -> Vec<bool> {
+        let mut quadded = vec![false; singles.len()];
+        let inputs = |s: usize, shift: usize| -> Vec<usize> {
+            singles[s]
+                .1
+                .iter()
+                .map(|&(input, _)| input + shift)
+                .collect()
+        };
+        let mut seen = vec![false; fed.len()];
+        let once = singles
+            .iter()
+            .flat_map(|(_, writes)| writes)
+            .all(|&(input, _)| !std::mem::replace(&mut seen[input], true));
+        if !once || singles.len() < 4 {
+            return quadded;
+        }
+        let by_inputs: HashMap<Vec<usize>, usize> =
+            (0..singles.len()).map(|s| (inputs(s, 0), s)).collect();
+        for a in 0..singles.len() {
+            let lane = |l: usize| by_inputs.get(&inputs(a, l)).copied();
+            let (Some(b), Some(c), Some(d)) = (lane(1), lane(2), lane(3)) else {
+                continue;
+            };
+            let quad = [a, b, c, d];
+            if quad.iter().any(|&s| quadded[s])
+                || singles[a].1.iter().any(|&(i, _)| i + 3 > u32::MAX as usize)
+            {
+                continue;
+            }
+            let term = self.term_state.len() as u32;
+            for &s in &quad {
+                quadded[s] = true;
+                self.term_state.push(singles[s].0.src);
+                self.term_lag.push(singles[s].0.lag);
+            }
+            for (w, &(input, _)) in singles[a].1.iter().enumerate() {
+                self.quad_writes.push(QuadWrite {
+                    input: input as u32,
+                    weights: quad.map(|s| singles[s].1[w].1),
+                });
+                fed[input..input + 4].fill(true);
+            }
+            self.quads.push(SingleQuad {
+                term,
+                writes_end: self.quad_writes.len() as u32,
+            });
+        }
+        quadded
     }
 
     /// Recompute `min_history` and `simd` from the term offsets.
@@ -190,6 +272,27 @@ impl CouplingPlan {
         state: &[f64],
         inputs: &mut [f64],
     ) {
+        let mut start = 0;
+        for quad in &self.quads {
+            let (term, end) = (quad.term as usize, quad.writes_end as usize);
+            let writes = &self.quad_writes[start..end];
+            let offsets = &self.term_offset[term..term + 4];
+            #[cfg(target_arch = "x86_64")]
+            if SIMD {
+                // SAFETY: forwarded from this function's contract (`offsets` are plan terms).
+                unsafe { avx2::single_quad(offsets, history, writes, inputs) };
+                start = end;
+                continue;
+            }
+            let h: [f64; 4] = std::array::from_fn(|l| history.get(offsets[l] as usize));
+            for w in writes {
+                let input = w.input as usize;
+                for (l, x) in inputs[input..input + 4].iter_mut().enumerate() {
+                    *x = w.weights[l] * h[l];
+                }
+            }
+            start = end;
+        }
         let mut start = 0;
         for single in &self.singles {
             let h = history.get(self.term_offset[single.term as usize] as usize);
@@ -456,10 +559,40 @@ mod avx2 {
     use std::arch::x86_64::{
         __m256d, _mm_add_sd, _mm_cvtsd_f64, _mm_hadd_pd, _mm_loadu_si128, _mm_unpackhi_pd,
         _mm256_add_pd, _mm256_castpd256_pd128, _mm256_extractf128_pd, _mm256_i32gather_pd,
-        _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_sub_pd,
+        _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_storeu_pd,
+        _mm256_sub_pd,
     };
 
-    use super::{DIFFUSIVE, MULTIPLICATIVE, Reads, map};
+    use super::{DIFFUSIVE, HistoryView, MULTIPLICATIVE, QuadWrite, Reads, map};
+
+    /// A [`SingleQuad`](super::SingleQuad): its four delayed values in one gather, each
+    /// write one multiplication and one 4-lane store (the scalar kernel's products).
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2; the four `offsets` are below `history.len` and fit in an
+    /// `i32`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn single_quad(
+        offsets: &[u32],
+        history: HistoryView<'_>,
+        writes: &[QuadWrite],
+        inputs: &mut [f64],
+    ) {
+        assert!(offsets.len() == 4);
+        // SAFETY: AVX2 is available and the offsets are in bounds (contract); the index load
+        // reads the 4 `u32` asserted above; each store writes `input .. input + 4`, checked.
+        unsafe {
+            let idx = _mm_loadu_si128(offsets.as_ptr().cast());
+            let h = _mm256_i32gather_pd::<8>(history.ptr, idx);
+            for w in writes {
+                let to = &mut inputs[w.input as usize..w.input as usize + 4];
+                let v = _mm256_mul_pd(_mm256_loadu_pd(w.weights.as_ptr()), h);
+                _mm256_storeu_pd(to.as_mut_ptr(), v);
+            }
+        }
+    }
 
     /// [`accumulate_fixed`](super::accumulate_fixed) with one 4-lane gather per quad of
     /// terms.
@@ -818,18 +951,29 @@ impl CouplingBuilder {
         let (singles, groups): (Vec<_>, Vec<_>) = self.groups.into_iter().partition(|g| {
             g.reads.len() == 1 && g.kind == CouplingKind::Additive && n_inputs <= u32::MAX as usize
         });
-        for group in singles {
-            plan.term_state.push(group.reads[0].src);
-            plan.term_lag.push(group.reads[0].lag);
-            for column in &group.columns {
-                for &input in &column.feeds {
-                    plan.single_writes.push(SingleWrite {
-                        input: input as u32,
-                        add: fed[input],
-                        weight: column.weights[0],
-                    });
-                    fed[input] = true;
-                }
+        // Each one-term gather: its read and its writes (input, weight).
+        let singles: Vec<(Read, Vec<(usize, f64)>)> = singles
+            .into_iter()
+            .map(|g| {
+                let writes = g
+                    .columns
+                    .iter()
+                    .flat_map(|c| c.feeds.iter().map(|&input| (input, c.weights[0])))
+                    .collect();
+                (g.reads[0], writes)
+            })
+            .collect();
+        let quadded = plan.quad_singles(&singles, &mut fed);
+        for ((read, writes), _) in singles.iter().zip(quadded).filter(|(_, q)| !q) {
+            plan.term_state.push(read.src);
+            plan.term_lag.push(read.lag);
+            for &(input, weight) in writes {
+                plan.single_writes.push(SingleWrite {
+                    input: input as u32,
+                    add: fed[input],
+                    weight,
+                });
+                fed[input] = true;
             }
             plan.singles.push(Single {
                 term: (plan.term_state.len() - 1) as u32,
@@ -1010,6 +1154,55 @@ mod tests {
             }
             assert!(columns[3].is_nan(), "input 3 is fed by nothing");
         }
+    }
+
+    #[test]
+    fn one_term_rows_of_identical_masses_run_four_at_a_time_with_the_same_numbers() {
+        // Nine "nodes" of a block of 9 masses: node k reads history slots 2k and 2k + 1
+        // and writes inputs 9 i + k (input i of mass k, structure of arrays).
+        let mut rng = 3u64;
+        let history: Vec<f64> = (0..18).map(|_| value(&mut rng)).collect();
+        let weights: Vec<f64> = (0..36).map(|_| value(&mut rng)).collect();
+        let rows: Vec<TestRow> = (0..9)
+            .flat_map(|k| {
+                let w = &weights[4 * k..4 * k + 4];
+                [
+                    (k, CouplingKind::Additive, vec![(2 * k, w[0])]),
+                    (9 + k, CouplingKind::Additive, vec![(2 * k, w[1])]),
+                    (18 + k, CouplingKind::Additive, vec![(2 * k + 1, w[2])]),
+                    (27 + k, CouplingKind::Additive, vec![(2 * k + 1, w[3])]),
+                ]
+            })
+            .collect();
+        let expected: Vec<f64> = (0..36)
+            .map(|input| {
+                let (i, k) = (input / 9, input % 9);
+                weights[4 * k + i] * history[2 * k + i / 2]
+            })
+            .collect();
+        for simd in [false, true] {
+            let mut p = plan(&rows, 36);
+            p.use_simd(simd);
+            assert_eq!(
+                (p.quads.len(), p.singles.len()),
+                (4, 2),
+                "nodes 0-7 in two quads per read, node 8 alone"
+            );
+            let mut inputs = vec![f64::NAN; 36];
+            p.apply(HistoryView::new(&history), &[], &mut inputs);
+            for (k, (a, b)) in inputs.iter().zip(&expected).enumerate() {
+                assert_eq!(a.to_bits(), b.to_bits(), "simd {simd}, input {k}");
+            }
+        }
+        // An input fed twice: no quads (the order of the sums matters), same numbers.
+        let mut twice = rows.clone();
+        twice.push((0, CouplingKind::Additive, vec![(5, 2.0)]));
+        let mut p = plan(&twice, 36);
+        assert!(p.quads.is_empty());
+        let mut inputs = vec![f64::NAN; 36];
+        p.apply(HistoryView::new(&history), &[], &mut inputs);
+        assert_eq!(inputs[0], expected[0] + 2.0 * history[5]);
+        assert_eq!(&inputs[1..], &expected[1..]);
     }
 
     #[test]
