@@ -67,7 +67,10 @@ struct Part {
     /// channel's value goes (relative to `external`).
     noise: OuBank,
     noise_targets: Vec<usize>,
-    slots: Range<usize>,
+    /// The part's history slots as runs of consecutive slots holding consecutive state variables
+    /// (e.g. one variable of all masses of a block): `(first slot, first state index,
+    /// length)`, so a history row is written by a few copies.
+    slot_runs: Vec<(usize, usize, usize)>,
     /// Coupling gathers into this part's inputs (indices relative to `inputs`, own values
     /// relative to `state`); term offsets count from the oldest row a step reads.
     coupling: CouplingPlan,
@@ -616,7 +619,17 @@ impl Simulation {
                     .iter()
                     .map(|c| c.external - external.start)
                     .collect();
-                let slots = part_slots[p].clone();
+                let mut slot_runs: Vec<(usize, usize, usize)> = Vec::new();
+                for slot in part_slots[p].clone() {
+                    match slot_runs.last_mut() {
+                        Some((first, state, len))
+                            if *first + *len == slot && *state + *len == slot_state[slot] =>
+                        {
+                            *len += 1
+                        }
+                        _ => slot_runs.push((slot, slot_state[slot], 1)),
+                    }
+                }
                 let part = Part {
                     nodes: node_ranges[p].clone(),
                     blocks: part_blocks[p].clone(),
@@ -625,7 +638,7 @@ impl Simulation {
                     external,
                     noise: channels.iter().map(|c| c.process.clone()).collect(),
                     noise_targets,
-                    slots,
+                    slot_runs,
                     coupling,
                 };
                 noise_start = noise_end;
@@ -1212,9 +1225,8 @@ impl Simulation {
         for copy in [head, head + len] {
             let row = &mut self.history[copy * n_slots..(copy + 1) * n_slots];
             for part in &self.parts {
-                let own = &self.slot_state[part.slots.clone()];
-                for (h, &ix) in row[part.slots.clone()].iter_mut().zip(own) {
-                    *h = self.state[ix];
+                for &(slot, state, n) in &part.slot_runs {
+                    row[slot..slot + n].copy_from_slice(&self.state[state..state + n]);
                 }
             }
         }
@@ -1225,7 +1237,6 @@ impl Simulation {
     fn run_parallel(&mut self, end: u64, out: &mut RunOutput) -> Result<()> {
         let shared = Shared {
             blocks: &self.blocks,
-            slot_state: &self.slot_state,
             layouts: &self.nodes,
             recorded: &self.recorded,
             history: HistoryCells {
@@ -1433,7 +1444,6 @@ unsafe impl Sync for HistoryCells {}
 /// What the threads of a parallel run share.
 struct Shared<'a> {
     blocks: &'a [BlockSlot],
-    slot_state: &'a [usize],
     layouts: &'a [NodeLayout],
     recorded: &'a [Vec<usize>],
     history: HistoryCells,
@@ -1475,7 +1485,6 @@ impl PartJob<'_> {
         let every = shared.sync_every as u64;
         let mut scratch = vec![0.0; shared.scratch_len];
         let blocks = &shared.blocks[part.blocks.clone()];
-        let own_slots = &shared.slot_state[part.slots.clone()];
         let layouts = &shared.layouts[part.nodes.clone()];
         let recorded = &shared.recorded[part.nodes.clone()];
         let mut meetings = 0;
@@ -1515,15 +1524,21 @@ impl PartJob<'_> {
                 } else {
                     self.head + 1
                 };
-                for (j, &ix) in own_slots.iter().enumerate() {
-                    let v = self.state[ix - s0];
-                    let slot = part.slots.start + j;
+                for &(slot, state, n) in &part.slot_runs {
+                    let values = &self.state[state - s0..state - s0 + n];
                     for row in [next, next + len] {
                         let at = row * n_slots + slot;
-                        debug_assert!(at < shared.history.len);
-                        // SAFETY: inside the buffer; only this thread writes its own slots,
-                        // and no thread reads them in this row before the next meeting.
-                        unsafe { shared.history.ptr.add(at).write(v) };
+                        assert!(at + n <= shared.history.len);
+                        // SAFETY: inside the buffer (checked); only this thread writes its
+                        // own slots, and no thread reads them in this row before the next
+                        // meeting.
+                        unsafe {
+                            std::ptr::copy_nonoverlapping(
+                                values.as_ptr(),
+                                shared.history.ptr.add(at),
+                                n,
+                            )
+                        };
                     }
                 }
                 self.head = next;
