@@ -18,10 +18,21 @@
 //! additions (no fused multiply-add), bit-identical to the portable scalar kernel. Setting
 //! `NEUROMASS_SCALAR_COUPLING` (to anything) while a simulation is built forces the scalar
 //! kernel.
+//!
+//! Two special forms serve the common cases: one-term node-local couplings of four
+//! identical masses run as one 4-lane read ([`SingleQuad`]), and a dense additive network
+//! coupling (a connectome with at least half its entries non-zero, 16 nodes or more) is
+//! evaluated source by source, four targets per vector, each target summing its sources in
+//! order (module [`fan_out`]): each source's delay ring is read by all targets while it is
+//! in the cache.
 
 use std::collections::HashMap;
 
 use neuromass_core::{CouplingKind, WeightTransform};
+
+mod fan_out;
+use fan_out::FanOut;
+pub(crate) use fan_out::MAX_COLUMNS as FAN_OUT_COLUMNS;
 
 /// One pass over a set of delayed values, feeding one or more weight columns.
 #[derive(Debug, Clone)]
@@ -117,6 +128,8 @@ pub(crate) struct CouplingPlan {
     weights: Vec<f64>,
     /// Where each column's sum goes, gather by gather.
     writes: Vec<Write>,
+    /// Dense network couplings, evaluated source by source after the gathers.
+    fan_outs: Vec<FanOut>,
     /// One accumulator per column of the widest gather wider than [`MAX_FIXED`].
     scratch: Vec<f64>,
     /// The CPU has AVX2 (checked once, when the plan is built) and the scalar kernel is
@@ -127,20 +140,29 @@ pub(crate) struct CouplingPlan {
     /// One more than the largest term offset: the shortest history the vector kernel may
     /// read (it reads without bounds checks).
     min_history: usize,
+    /// The largest offset of the dense couplings.
+    fan_out_max_offset: Option<u32>,
 }
 
 impl CouplingPlan {
     /// Source state index and lag (steps) of every term, in plan order.
+    /// (For the dense couplings, each source once with its shortest lag: enough to lay out
+    /// the history and find the shortest delay between threads.)
     pub(crate) fn terms(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
         self.term_state
             .iter()
             .zip(&self.term_lag)
             .map(|(&s, &l)| (s as usize, l as usize))
+            .chain(self.fan_outs.iter().flat_map(FanOut::terms))
     }
 
     /// The longest lag (steps) of any term; 0 without terms.
     pub(crate) fn max_lag(&self) -> usize {
-        self.term_lag.iter().copied().max().unwrap_or(0) as usize
+        let gathers = self.term_lag.iter().copied().max().unwrap_or(0) as usize;
+        self.fan_outs
+            .iter()
+            .map(FanOut::max_lag)
+            .fold(gathers, usize::max)
     }
 
     /// Set each term's history offset from its source and lag; the caller guarantees
@@ -152,6 +174,12 @@ impl CouplingPlan {
             .zip(&self.term_lag)
             .map(|(&s, &l)| offset(s as usize, l as usize) as u32)
             .collect();
+        self.fan_out_max_offset = self
+            .fan_outs
+            .iter_mut()
+            .map(|f| f.set_offsets(&offset))
+            .max()
+            .map(|m| m as u32);
         self.update_simd();
     }
 
@@ -216,7 +244,12 @@ impl CouplingPlan {
 
     /// Recompute `min_history` and `simd` from the term offsets.
     fn update_simd(&mut self) {
-        let max = self.term_offset.iter().copied().max();
+        let max = self
+            .term_offset
+            .iter()
+            .copied()
+            .chain(self.fan_out_max_offset)
+            .max();
         self.min_history = max.map_or(0, |m| m as usize + 1);
         self.simd = self.avx2 && max.is_none_or(|m| i32::try_from(m).is_ok());
     }
@@ -348,6 +381,11 @@ impl CouplingPlan {
                     }
                 }
             }
+        }
+        for f in &mut self.fan_outs {
+            // SAFETY: forwarded from this function's contract (fan-out offsets count in
+            // `min_history` and the `i32` check).
+            unsafe { f.apply::<SIMD>(history, inputs) };
         }
     }
 }
@@ -750,6 +788,8 @@ pub(crate) struct CouplingBuilder {
     direct: Direct,
     /// Connectivity of the terms [`push_columns`](Self::push_columns) keeps (reused).
     kept: Vec<f64>,
+    /// Dense couplings (see [`begin_fan_out`](Self::begin_fan_out)).
+    fan_outs: Vec<FanOut>,
 }
 
 /// Gathers in the plan's layout: terms, weights, gathers and their writes, the writes'
@@ -899,6 +939,35 @@ impl CouplingBuilder {
         });
     }
 
+    /// Start a dense coupling evaluated source by source, for `targets` targets reading
+    /// `sources` (state index per source, `u32::MAX` for none) with `columns` weight
+    /// columns (at most [`FAN_OUT_COLUMNS`]); additive. Returns its index for
+    /// [`set_fan_out_target`](Self::set_fan_out_target). It is evaluated after everything
+    /// else, its targets in order.
+    pub(crate) fn begin_fan_out(
+        &mut self,
+        sources: &[u32],
+        targets: usize,
+        columns: usize,
+    ) -> usize {
+        assert!((1..=FAN_OUT_COLUMNS).contains(&columns));
+        self.fan_outs.push(FanOut::new(sources, targets, columns));
+        self.fan_outs.len() - 1
+    }
+
+    /// Set target `target` of fan-out `fan_out` (targets in order, each once): as
+    /// [`push_columns`](Self::push_columns) for one row.
+    pub(crate) fn set_fan_out_target(
+        &mut self,
+        fan_out: usize,
+        target: usize,
+        columns: &[(Vec<usize>, WeightTransform)],
+        connectivity: &[f64],
+        lag: impl Fn(usize) -> usize,
+    ) {
+        self.fan_outs[fan_out].set_target(target, columns, connectivity, lag);
+    }
+
     /// Reserve room for `terms` more terms and `weights` more weights of
     /// [`push_columns`](Self::push_columns) (an upper bound costs only address space).
     pub(crate) fn reserve_direct(&mut self, terms: usize, weights: usize) {
@@ -1039,6 +1108,13 @@ impl CouplingBuilder {
                     .resize(plan.scratch.len().max(gather.columns), 0.0);
             }
             plan.gathers.push(gather);
+        }
+        // The dense couplings after everything else.
+        for mut f in self.fan_outs {
+            if !f.is_empty() {
+                f.resolve_writes(&mut fed);
+                plan.fan_outs.push(f);
+            }
         }
         plan.avx2 = avx2_detected();
         plan
@@ -1203,6 +1279,65 @@ mod tests {
         p.apply(HistoryView::new(&history), &[], &mut inputs);
         assert_eq!(inputs[0], expected[0] + 2.0 * history[5]);
         assert_eq!(&inputs[1..], &expected[1..]);
+    }
+
+    #[test]
+    fn dense_couplings_sum_each_target_over_its_sources_in_order() {
+        use WeightTransform::{Linear, Squared};
+        let mut rng = 5u64;
+        // 21 sources (source 4 lacks the variable), 9 targets (target 6 reads nothing,
+        // target 7 is skipped), lags 0..5, the value `lag` steps back of source `j` at
+        // history offset `10 j + 5 - lag`.
+        let (n, targets) = (21, 9);
+        let sources: Vec<u32> = (0..n as u32)
+            .map(|j| if j == 4 { u32::MAX } else { j })
+            .collect();
+        let history: Vec<f64> = (0..10 * n).map(|_| value(&mut rng)).collect();
+        let rows: Vec<Vec<f64>> = (0..targets)
+            .map(|t| {
+                (0..n)
+                    .map(|j| match (t, j % 5) {
+                        (6, _) | (_, 2) => 0.0,
+                        _ => value(&mut rng),
+                    })
+                    .collect()
+            })
+            .collect();
+        let lag = |t: usize, j: usize| (t * 7 + j * 3) % 6;
+        for simd in [false, true] {
+            let mut b = CouplingBuilder::default();
+            let f = b.begin_fan_out(&sources, targets, 2);
+            for t in (0..targets).filter(|&t| t != 7) {
+                let columns = [(vec![2 * t], Linear), (vec![2 * t + 1], Squared)];
+                b.set_fan_out_target(f, t, &columns, &rows[t], |j| lag(t, j));
+            }
+            let mut p = b.finish(2 * targets);
+            p.set_offsets(|src, lag| 10 * src + 5 - lag);
+            p.use_simd(simd);
+            assert_eq!(p.max_lag(), 5);
+            let mut inputs = vec![f64::NAN; 2 * targets];
+            p.apply(HistoryView::new(&history), &[], &mut inputs);
+            for t in 0..targets {
+                let mut sums = [0.0; 2];
+                for j in (0..n).filter(|&j| sources[j] != u32::MAX) {
+                    let h = history[10 * j + 5 - lag(t, j)];
+                    sums[0] += rows[t][j] * h;
+                    sums[1] += rows[t][j] * rows[t][j] * h;
+                }
+                for c in 0..2 {
+                    let got = inputs[2 * t + c];
+                    if t == 6 || t == 7 {
+                        assert!(got.is_nan(), "target {t} reads nothing and feeds nothing");
+                    } else {
+                        assert_eq!(
+                            got.to_bits(),
+                            sums[c].to_bits(),
+                            "simd {simd}, target {t}, column {c}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use neuromass_core::{
     delay_steps, rng,
 };
 
-use crate::coupling::{CouplingBuilder, CouplingPlan, HistoryView};
+use crate::coupling::{CouplingBuilder, CouplingPlan, FAN_OUT_COLUMNS, HistoryView};
 use crate::error::{Result, SimError, invalid};
 use crate::output::{NodeOutput, RunOutput};
 
@@ -219,8 +219,11 @@ pub struct Simulation {
     parts: Vec<Part>,
     /// State index of each history slot.
     slot_state: Vec<usize>,
-    /// Delay history: `history_len` rows of `n_slots` values, stored twice in a row
-    /// (`2 * history_len` rows) so a delayed read never wraps around.
+    /// Delay history: one ring of `history_len` values per slot, stored twice in a row
+    /// (`2 * history_len` values per slot) so a delayed read never wraps around; the value
+    /// of slot `s` at ring position `p` is at `s * 2 * history_len + p` (and `+
+    /// history_len`). Each variable's past is contiguous, so a step's reads of one
+    /// source at different delays share cache lines, as do consecutive steps' reads.
     history: Vec<f64>,
     history_len: usize,
     /// The longest delay (steps): a step reads the newest `max_lag + 1` rows.
@@ -486,11 +489,19 @@ impl Simulation {
         }
         // Room for every term (a bound: one per non-zero weight and family), so the large
         // arrays are allocated once.
+        // A part whose rows are mostly non-zero (a dense connectome) gets its additive
+        // couplings evaluated source by source (see `CouplingBuilder::begin_fan_out`).
+        let mut dense = Vec::with_capacity(builders.len());
         for (builder, nodes) in builders.iter_mut().zip(&node_ranges) {
             let weights = &cmat.as_slice()[nodes.start * n_nodes..nodes.end * n_nodes];
-            let terms = families.len() * weights.iter().filter(|&&c| c != 0.0).count();
-            let columns = families.iter().map(Vec::len).max().unwrap_or(0);
-            builder.reserve_direct(terms, terms * columns);
+            let non_zero = weights.iter().filter(|&&c| c != 0.0).count();
+            let is_dense = n_nodes >= FAN_OUT_MIN_NODES && 2 * non_zero >= weights.len();
+            dense.push(is_dense);
+            if !is_dense {
+                let columns = families.iter().map(Vec::len).max().unwrap_or(0);
+                let terms = families.len() * non_zero;
+                builder.reserve_direct(terms, terms * columns);
+            }
         }
         for family in &families {
             let (kind, source) = (family[0].kind, &family[0].source);
@@ -502,6 +513,15 @@ impl Simulation {
                         .iter()
                         .position(|s| s == source)
                         .map_or(u32::MAX, |v| l.state_index[v] as u32)
+                })
+                .collect();
+            let fan_outs: Vec<Option<usize>> = builders
+                .iter_mut()
+                .zip(&node_ranges)
+                .zip(&dense)
+                .map(|((builder, nodes), &dense)| {
+                    (dense && kind == CouplingKind::Additive && family.len() <= FAN_OUT_COLUMNS)
+                        .then(|| builder.begin_fan_out(&source_index, nodes.len(), family.len()))
                 })
                 .collect();
             for (i, node) in network.nodes().iter().enumerate() {
@@ -540,6 +560,16 @@ impl Simulation {
                 let row = i * n_nodes..(i + 1) * n_nodes;
                 // Validation guarantees a source exists wherever a weight is non-zero.
                 let delays = &dmat.as_slice()[row.clone()];
+                if let Some(fan_out) = fan_outs[p] {
+                    builders[p].set_fan_out_target(
+                        fan_out,
+                        i - node_ranges[p].start,
+                        &columns,
+                        &cmat.as_slice()[row],
+                        |j| delay_steps(delays[j], dt),
+                    );
+                    continue;
+                }
                 builders[p].push_columns(
                     kind,
                     own,
@@ -600,8 +630,8 @@ impl Simulation {
             .into());
         }
         for plan in &mut plans {
-            // Offsets count from the oldest row a step reads (see `readable_rows`).
-            plan.set_offsets(|src, lag| (max_lag - lag) * n_slots + slot_of[src]);
+            // Offsets count from the newest ring position (see `ring_view`).
+            plan.set_offsets(|src, lag| slot_of[src] * 2 * history_len + history_len - lag);
         }
         let mut noise_start = 0;
         let parts: Vec<Part> = plans
@@ -645,11 +675,13 @@ impl Simulation {
                 part
             })
             .collect();
-        let initial_row: Vec<f64> = slot_state
+        let history: Vec<f64> = slot_state
             .iter()
-            .map(|&ix| if ix == NO_SLOT { 0.0 } else { state[ix] })
+            .flat_map(|&ix| {
+                let v = if ix == NO_SLOT { 0.0 } else { state[ix] };
+                std::iter::repeat_n(v, 2 * history_len)
+            })
             .collect();
-        let history = initial_row.repeat(2 * history_len);
 
         // 5. What to record.
         let recorded = match &options.variables {
@@ -959,8 +991,8 @@ impl Simulation {
         // The rows a step reads, oldest first, slots in node order: the layout depends
         // neither on the ring position nor on how the nodes were split between threads.
         for r in (0..rows).rev() {
-            let row = (self.head + len - r) % len;
-            history.extend(slots.iter().map(|&k| self.history[row * n + k]));
+            let position = (self.head + len - r) % len;
+            history.extend(slots.iter().map(|&k| self.history[k * 2 * len + position]));
         }
         Checkpoint {
             step: self.step,
@@ -1000,7 +1032,7 @@ impl Simulation {
         for (&i, &v) in engine_order.zip(&checkpoint.state) {
             self.state[i] = v;
         }
-        let (n, len) = (self.slot_state.len(), self.history_len);
+        let len = self.history_len;
         let slots = self.slots_in_node_order();
         for (row, values) in checkpoint
             .history
@@ -1008,8 +1040,8 @@ impl Simulation {
             .enumerate()
         {
             for (&k, &v) in slots.iter().zip(values) {
-                self.history[row * n + k] = v;
-                self.history[(row + len) * n + k] = v;
+                self.history[k * 2 * len + row] = v;
+                self.history[k * 2 * len + row + len] = v;
             }
         }
         let mut states = checkpoint.noise.iter();
@@ -1156,10 +1188,9 @@ impl Simulation {
     /// then the new coupling values into the history.
     #[inline]
     fn advance(&mut self) -> Result<()> {
-        let (n_slots, len) = (self.slot_state.len(), self.history_len);
-        // Term offsets count from the oldest row read; the rows read are contiguous in the
-        // mirrored buffer, so no wrap-around is needed.
-        let history = &self.history[readable_rows(self.head, len, self.max_lag, n_slots)];
+        let len = self.history_len;
+        // (Without delayed variables the history is empty.)
+        let history = &self.history[ring_view(self.head).min(self.history.len())..];
         for part in &mut self.parts {
             part.coupling.apply(
                 HistoryView::new(history),
@@ -1222,11 +1253,13 @@ impl Simulation {
             self.head + 1
         };
         self.head = head;
-        for copy in [head, head + len] {
-            let row = &mut self.history[copy * n_slots..(copy + 1) * n_slots];
-            for part in &self.parts {
-                for &(slot, state, n) in &part.slot_runs {
-                    row[slot..slot + n].copy_from_slice(&self.state[state..state + n]);
+        for part in &self.parts {
+            for &(slot, state, n) in &part.slot_runs {
+                let rings =
+                    self.history[slot * 2 * len..(slot + n) * 2 * len].chunks_exact_mut(2 * len);
+                for (ring, &v) in rings.zip(&self.state[state..state + n]) {
+                    ring[head] = v;
+                    ring[head + len] = v;
                 }
             }
         }
@@ -1245,9 +1278,7 @@ impl Simulation {
             },
             barrier: SpinBarrier::new(self.parts.len()),
             diverged: AtomicBool::new(false),
-            n_slots: self.slot_state.len(),
             history_len: self.history_len,
-            max_lag: self.max_lag,
             sync_every: self.sync_every,
             dt: self.dt,
             every: self.every,
@@ -1420,6 +1451,10 @@ fn partition(network: &Network, threads: usize) -> Vec<Range<usize>> {
 /// written by two threads.
 const PART_GAP: usize = 16;
 
+/// The fewest nodes for which a dense network coupling is evaluated source by source
+/// (smaller networks keep one gather per node).
+const FAN_OUT_MIN_NODES: usize = 16;
+
 /// The history slot of a gap ([`PART_GAP`]).
 const NO_SLOT: usize = usize::MAX;
 
@@ -1449,9 +1484,7 @@ struct Shared<'a> {
     history: HistoryCells,
     barrier: SpinBarrier,
     diverged: AtomicBool,
-    n_slots: usize,
     history_len: usize,
-    max_lag: usize,
     sync_every: usize,
     dt: f64,
     every: u64,
@@ -1481,7 +1514,7 @@ impl PartJob<'_> {
     fn run(mut self, shared: &Shared<'_>) -> (u64, usize, bool) {
         let part = &mut *self.part;
         let (s0, i0, e0) = (part.state.start, part.inputs.start, part.external.start);
-        let (n_slots, len, max_lag) = (shared.n_slots, shared.history_len, shared.max_lag);
+        let len = shared.history_len;
         let every = shared.sync_every as u64;
         let mut scratch = vec![0.0; shared.scratch_len];
         let blocks = &shared.blocks[part.blocks.clone()];
@@ -1493,12 +1526,11 @@ impl PartJob<'_> {
             let until = ((self.step / every + 1) * every).min(shared.end);
             let mut finite = true;
             while finite && self.step < until {
-                let rows = readable_rows(self.head, len, max_lag, n_slots);
-                debug_assert!(rows.end <= shared.history.len);
-                // SAFETY: the rows lie inside the history buffer; the locations this part
+                let start = ring_view(self.head).min(shared.history.len);
+                // SAFETY: the view lies inside the history buffer; the locations this part
                 // reads are written by no thread until the next meeting (`HistoryCells`).
                 let history = unsafe {
-                    HistoryView::from_raw(shared.history.ptr.add(rows.start), rows.len())
+                    HistoryView::from_raw(shared.history.ptr.add(start), shared.history.len - start)
                 };
                 part.coupling.apply(history, self.state, self.inputs);
                 let (external, targets) = (&mut *self.external, &part.noise_targets);
@@ -1526,19 +1558,16 @@ impl PartJob<'_> {
                 };
                 for &(slot, state, n) in &part.slot_runs {
                     let values = &self.state[state - s0..state - s0 + n];
-                    for row in [next, next + len] {
-                        let at = row * n_slots + slot;
-                        assert!(at + n <= shared.history.len);
+                    assert!((slot + n) * 2 * len <= shared.history.len);
+                    for (k, &v) in values.iter().enumerate() {
+                        let ring = (slot + k) * 2 * len;
                         // SAFETY: inside the buffer (checked); only this thread writes its
-                        // own slots, and no thread reads them in this row before the next
+                        // own slots, and no thread reads these positions before the next
                         // meeting.
                         unsafe {
-                            std::ptr::copy_nonoverlapping(
-                                values.as_ptr(),
-                                shared.history.ptr.add(at),
-                                n,
-                            )
-                        };
+                            shared.history.ptr.add(ring + next).write(v);
+                            shared.history.ptr.add(ring + next + len).write(v);
+                        }
                     }
                 }
                 self.head = next;
@@ -1639,10 +1668,11 @@ impl SpinBarrier {
 #[repr(align(128))]
 struct CacheLine<T>(T);
 
-/// The part of the mirrored history a step reads when `head` is the newest row: rows
-/// `head - max_lag ..= head` as the contiguous physical rows
-/// `head + len - max_lag ..= head + len`; term offsets count from its start.
+/// Where the history a step reads starts when `head` is the newest ring position: term
+/// offsets `slot * 2 * len + len - lag` count from there, so the value `lag` steps back of
+/// every slot is read at ring position `head + len - lag`, in the mirrored half past the
+/// wrap-around (`lag <= max_lag < len`).
 #[inline]
-fn readable_rows(head: usize, len: usize, max_lag: usize, n_slots: usize) -> Range<usize> {
-    (head + len - max_lag) * n_slots..(head + len + 1) * n_slots
+fn ring_view(head: usize) -> usize {
+    head
 }

@@ -39,7 +39,7 @@ fn noisy_aln_nodes(n: usize) -> Vec<Node> {
     (0..n)
         .map(|k| {
             let mut node = AlnNode::default();
-            node.exc.params.ext_exc_current = 0.2 * k as f64;
+            node.exc.params.ext_exc_current = 0.2 * (k % 9) as f64;
             let mut node: Node = node.into();
             node.set_param("*input_0.sigma", 0.05).unwrap();
             node
@@ -90,7 +90,12 @@ fn assert_identical(a: &RunOutput, b: &RunOutput, what: &str) {
 
 #[test]
 fn any_thread_count_gives_the_one_thread_numbers() {
-    for net in [noisy_aln_network(9), noisy_hopf_network(6)] {
+    // 20 nodes: dense enough for the couplings evaluated source by source.
+    for net in [
+        noisy_aln_network(9),
+        noisy_aln_network(20),
+        noisy_hopf_network(6),
+    ] {
         let mut one = Simulation::new(&net, &options()).unwrap();
         let reference = one.run(200.0).unwrap();
         assert!(reference.nodes[0].data[0].iter().all(|v| v.is_finite()));
@@ -104,7 +109,7 @@ fn any_thread_count_gives_the_one_thread_numbers() {
 
 #[test]
 fn threaded_runs_continue_in_chunks_and_from_checkpoints() {
-    let net = noisy_aln_network(8);
+    let net = random_network(noisy_aln_nodes(18), 0.03, 3);
     let mut one = Simulation::new(&net, &options()).unwrap();
     let whole = one.run(150.0).unwrap();
 
@@ -175,7 +180,7 @@ fn zero_threads_is_an_error() {
 #[test]
 fn threads_meeting_every_few_steps_give_the_one_thread_numbers() {
     // Delays of at least 1.5 ms between nodes: the threads meet every 16 steps or more.
-    let net = random_network_delays(noisy_aln_nodes(10), 0.1, 9, 1.5);
+    let net = random_network_delays(noisy_aln_nodes(20), 0.03, 9, 1.5);
     let mut one = Simulation::new(&net, &options()).unwrap();
     let reference = one.run(120.0).unwrap();
     for threads in [2, 3, 4] {

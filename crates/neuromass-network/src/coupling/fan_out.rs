@@ -1,0 +1,304 @@
+//! Dense network couplings evaluated source by source ("fan-out").
+//!
+//! A dense network coupling reads, every step, one delayed value per (target, source)
+//! pair. Read target by target, consecutive reads land in different sources' delay rings,
+//! so the whole history passes through the cache every step. Here the targets are taken
+//! four at a time (the lanes of a vector) and the sources in blocks of [`BLOCK`]: each
+//! block's rings stay in the L1 cache while all targets read them, and each target's sum
+//! still runs over the sources in order (`((0 + w_0 h_0) + w_1 h_1) + ...`, one weight
+//! column at a time), whatever the blocking, the lanes or the CPU.
+//!
+//! Layouts, with `S` sources, targets padded to whole quads, `K` weight columns:
+//! offsets (lags before [`FanOut::set_offsets`]) `[quad][source][lane]`, weights
+//! `[quad][source][column][lane]`: the entries of one target are contiguous enough to be
+//! written row by row when the plan is built, and one block of sources of one quad is a
+//! short contiguous run when it is read.
+
+use super::{HistoryView, Write, store};
+use neuromass_core::WeightTransform;
+
+/// Sources whose rings are read together by all targets before the next block's.
+const BLOCK: usize = 8;
+
+/// One dense coupling family of a part, evaluated source by source.
+#[derive(Debug, Clone)]
+pub(super) struct FanOut {
+    /// Weight columns (at most [`MAX_COLUMNS`]).
+    columns: usize,
+    /// Target quads (targets `4 q .. 4 q + 4`).
+    quads: usize,
+    /// State index of each source, `u32::MAX` where the node lacks the variable.
+    source_state: Vec<u32>,
+    /// Per source: its shortest lag over non-zero weights (`u32::MAX`: never read).
+    min_lag: Vec<u32>,
+    /// The longest lag over non-zero weights.
+    max_lag: u32,
+    /// `[quad][source][lane]`: lags in steps, history offsets after `set_offsets`.
+    offsets: Vec<u32>,
+    offsets_set: bool,
+    /// `[quad][source][column][lane]`.
+    weights: Vec<f64>,
+    /// Per target, in order: the writes of its column sums (`Write::column`).
+    writes: Vec<Write>,
+    write_ends: Vec<u32>,
+    /// `[quad][column][lane]` sums of the step.
+    acc: Vec<f64>,
+}
+
+/// The most weight columns a fan-out serves (more fall back to per-target gathers).
+pub(crate) const MAX_COLUMNS: usize = 4;
+
+impl FanOut {
+    /// An empty fan-out over `sources` (state index per source node, `u32::MAX` for
+    /// none) for `targets` targets and `columns` weight columns.
+    pub(super) fn new(sources: &[u32], targets: usize, columns: usize) -> Self {
+        let quads = targets.div_ceil(4);
+        let n = sources.len();
+        FanOut {
+            columns,
+            quads,
+            source_state: sources.to_vec(),
+            min_lag: vec![u32::MAX; n],
+            max_lag: 0,
+            offsets: vec![0; quads * n * 4],
+            offsets_set: false,
+            weights: vec![0.0; quads * n * columns * 4],
+            writes: Vec::new(),
+            write_ends: Vec::with_capacity(quads * 4),
+            acc: vec![0.0; quads * columns * 4],
+        }
+    }
+
+    /// Set target `target`'s row (targets in increasing order, each at most once; targets
+    /// skipped read nothing): `columns[c]` is
+    /// the inputs column `c` feeds and its weight transform, source `j` weighted by
+    /// `transform(connectivity[j])` at lag `lag(j)` steps. Columns whose weights are all
+    /// zero feed nothing.
+    pub(super) fn set_target(
+        &mut self,
+        target: usize,
+        columns: &[(Vec<usize>, WeightTransform)],
+        connectivity: &[f64],
+        lag: impl Fn(usize) -> usize,
+    ) {
+        debug_assert!(columns.len() == self.columns && target >= self.write_ends.len());
+        // Targets skipped so far read nothing.
+        self.write_ends.resize(target, self.writes.len() as u32);
+        let (q, lane, n, k) = (
+            target / 4,
+            target % 4,
+            self.source_state.len(),
+            self.columns,
+        );
+        let mut used = [false; MAX_COLUMNS];
+        let offsets = &mut self.offsets[q * n * 4..(q + 1) * n * 4];
+        let weights = &mut self.weights[q * n * k * 4..(q + 1) * n * k * 4];
+        for (j, &c) in connectivity.iter().enumerate().take(n) {
+            if c == 0.0 || self.source_state[j] == u32::MAX {
+                continue;
+            }
+            let mut any = false;
+            for (col, (_, transform)) in columns.iter().enumerate() {
+                let w = transform.apply(c);
+                weights[(j * k + col) * 4 + lane] = w;
+                used[col] |= w != 0.0;
+                any |= w != 0.0;
+            }
+            if any {
+                let l = lag(j).min(u32::MAX as usize - 1) as u32;
+                offsets[j * 4 + lane] = l;
+                self.min_lag[j] = self.min_lag[j].min(l);
+                self.max_lag = self.max_lag.max(l);
+            }
+        }
+        for (col, (feeds, _)) in columns.iter().enumerate() {
+            if used[col] {
+                self.writes.extend(feeds.iter().map(|&input| Write {
+                    input,
+                    column: col,
+                    assign: false,
+                    weight: 0.0,
+                }));
+            }
+        }
+        self.write_ends.push(self.writes.len() as u32);
+    }
+
+    /// Whether no target reads anything.
+    pub(super) fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+
+    /// Mark the writes' `assign` flags in evaluation order (`fed`: inputs fed before).
+    pub(super) fn resolve_writes(&mut self, fed: &mut [bool]) {
+        for w in &mut self.writes {
+            w.assign = !fed[w.input];
+            fed[w.input] = true;
+        }
+    }
+
+    /// Each source read and its shortest lag.
+    pub(super) fn terms(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.source_state
+            .iter()
+            .zip(&self.min_lag)
+            .filter(|&(_, &l)| l != u32::MAX)
+            .map(|(&s, &l)| (s as usize, l as usize))
+    }
+
+    /// The longest lag read.
+    pub(super) fn max_lag(&self) -> usize {
+        self.max_lag as usize
+    }
+
+    /// Turn lags into history offsets (once); returns the largest offset. Entries of
+    /// zero weight read the newest value of a source that is read (their product is 0).
+    pub(super) fn set_offsets(&mut self, offset: &impl Fn(usize, usize) -> usize) -> usize {
+        assert!(!self.offsets_set, "fan-out offsets are set once");
+        self.offsets_set = true;
+        let n = self.source_state.len();
+        let Some(any) = (0..n).find(|&j| self.min_lag[j] != u32::MAX) else {
+            return 0;
+        };
+        // Offsets of a source read nowhere point at a read source (weights there are 0).
+        let src = |j: usize| {
+            let j = if self.min_lag[j] == u32::MAX { any } else { j };
+            self.source_state[j] as usize
+        };
+        let base: Vec<usize> = (0..n).map(|j| offset(src(j), 0)).collect();
+        let mut max = 0;
+        for quad in self.offsets.chunks_exact_mut(n * 4) {
+            for (entries, &b) in quad.chunks_exact_mut(4).zip(&base) {
+                for o in entries {
+                    // offset(src, lag) = offset(src, 0) - lag (offsets count back in time).
+                    let v = b - *o as usize;
+                    max = max.max(v);
+                    *o = v as u32;
+                }
+            }
+        }
+        max
+    }
+
+    /// Add the step's sums into `inputs` (each target's columns through its writes).
+    ///
+    /// # Safety
+    ///
+    /// With `SIMD`: the CPU supports AVX2 and every offset is below `history.len` and fits
+    /// in an `i32`. None otherwise.
+    #[inline(always)]
+    pub(super) unsafe fn apply<const SIMD: bool>(
+        &mut self,
+        history: HistoryView<'_>,
+        inputs: &mut [f64],
+    ) {
+        // SAFETY: forwarded from this function's contract.
+        unsafe {
+            match self.columns {
+                1 => self.accumulate::<SIMD, 1>(history),
+                2 => self.accumulate::<SIMD, 2>(history),
+                3 => self.accumulate::<SIMD, 3>(history),
+                _ => self.accumulate::<SIMD, 4>(history),
+            }
+        }
+        let k = self.columns;
+        let mut start = 0;
+        for (target, &end) in self.write_ends.iter().enumerate() {
+            let (q, lane) = (target / 4, target % 4);
+            for w in &self.writes[start..end as usize] {
+                store(inputs, w, self.acc[(q * k + w.column) * 4 + lane]);
+            }
+            start = end as usize;
+        }
+    }
+
+    /// The sums of all targets into `acc`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`apply`](Self::apply).
+    #[inline(always)]
+    unsafe fn accumulate<const SIMD: bool, const K: usize>(&mut self, history: HistoryView<'_>) {
+        debug_assert!(self.columns == K);
+        let n = self.source_state.len();
+        self.acc.fill(0.0);
+        #[cfg(target_arch = "x86_64")]
+        if SIMD {
+            // SAFETY: forwarded from this function's contract.
+            unsafe { avx2::accumulate::<K>(self, history, n) };
+            return;
+        }
+        for first in (0..n).step_by(BLOCK) {
+            let block = first..(first + BLOCK).min(n);
+            for q in 0..self.quads {
+                let acc = &mut self.acc[q * K * 4..(q + 1) * K * 4];
+                for j in block.clone() {
+                    let o = &self.offsets[(q * n + j) * 4..(q * n + j) * 4 + 4];
+                    let w = &self.weights[(q * n + j) * K * 4..(q * n + j + 1) * K * 4];
+                    for lane in 0..4 {
+                        let h = history.get(o[lane] as usize);
+                        for c in 0..K {
+                            acc[c * 4 + lane] += w[c * 4 + lane] * h;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The AVX2 kernel: lane `l` holds target `4 q + l`, so each lane is the scalar sum.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::{
+        __m256d, _mm_loadu_si128, _mm256_add_pd, _mm256_i32gather_pd, _mm256_loadu_pd,
+        _mm256_mul_pd, _mm256_storeu_pd,
+    };
+
+    use super::{BLOCK, FanOut, HistoryView};
+
+    /// [`FanOut::accumulate`] four targets at a time.
+    ///
+    /// # Safety
+    ///
+    /// The CPU supports AVX2; every offset is below `history.len` and fits in an `i32`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    pub(super) unsafe fn accumulate<const K: usize>(
+        f: &mut FanOut,
+        history: HistoryView<'_>,
+        n: usize,
+    ) {
+        assert!(
+            f.offsets.len() >= f.quads * n * 4
+                && f.weights.len() >= f.quads * n * K * 4
+                && f.acc.len() >= f.quads * K * 4
+        );
+        let (offsets, weights, acc) = (f.offsets.as_ptr(), f.weights.as_ptr(), f.acc.as_mut_ptr());
+        // SAFETY: AVX2 and the offsets are in bounds (contract); every pointer below stays
+        // inside the buffers whose lengths are asserted above (`q < quads`, `j < n`,
+        // `c < K`).
+        unsafe {
+            for first in (0..n).step_by(BLOCK) {
+                let end = (first + BLOCK).min(n);
+                for q in 0..f.quads {
+                    let sums = acc.add(q * K * 4);
+                    let mut a: [__m256d; K] =
+                        std::array::from_fn(|c| _mm256_loadu_pd(sums.add(c * 4)));
+                    for j in first..end {
+                        let e = q * n + j;
+                        let idx = _mm_loadu_si128(offsets.add(e * 4).cast());
+                        let h = _mm256_i32gather_pd::<8>(history.ptr, idx);
+                        for (c, a) in a.iter_mut().enumerate() {
+                            let w = _mm256_loadu_pd(weights.add((e * K + c) * 4));
+                            *a = _mm256_add_pd(*a, _mm256_mul_pd(w, h));
+                        }
+                    }
+                    for (c, a) in a.iter().enumerate() {
+                        _mm256_storeu_pd(sums.add(c * 4), *a);
+                    }
+                }
+            }
+        }
+    }
+}
