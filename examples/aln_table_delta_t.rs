@@ -84,7 +84,7 @@ fn compute(spec: &AlnTableSpec, path: &str) -> Result<(), Box<dyn std::error::Er
     let started = Instant::now();
     let table = spec.compute(|| {
         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if n % (total / 10) == 0 {
+        if n.is_multiple_of(total / 10) {
             eprintln!("  {}%", 100 * n / total);
         }
     })?;

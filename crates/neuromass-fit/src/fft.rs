@@ -77,7 +77,7 @@ impl Fft {
     fn new(n: usize) -> Self {
         let mut factors = Vec::new();
         let mut rest = n;
-        while rest % 4 == 0 {
+        while rest.is_multiple_of(4) {
             factors.push(4);
             rest /= 4;
         }
@@ -87,7 +87,7 @@ impl Fft {
                 factors.push(rest);
                 break;
             }
-            while rest % p == 0 {
+            while rest.is_multiple_of(p) {
                 factors.push(p);
                 rest /= p;
             }
@@ -310,7 +310,7 @@ pub(crate) struct RealFft {
 
 impl RealFft {
     pub(crate) fn new(m: usize) -> Self {
-        let half = m % 2 == 0;
+        let half = m.is_multiple_of(2);
         let len = if half { m / 2 } else { m };
         Self {
             m,
@@ -334,7 +334,7 @@ impl RealFft {
 
     /// Transform the input and call `f(k, |X_k|²)` for `k < bins` (`bins ≤ M/2 + 1`).
     pub(crate) fn power(&mut self, bins: usize, mut f: impl FnMut(usize, f64)) {
-        if self.m % 2 == 0 {
+        if self.m.is_multiple_of(2) {
             let l = self.m / 2;
             for (c, pair) in self.a.iter_mut().zip(self.input.chunks_exact(2)) {
                 *c = C::new(pair[0], pair[1]);

@@ -597,7 +597,7 @@ impl WelchPlan {
     /// `out` (one value per frequency).
     pub fn spectrum_into(&mut self, x: &[f64], out: &mut [f64]) {
         let m = self.nperseg;
-        let even = m % 2 == 0;
+        let even = m.is_multiple_of(2);
         out.fill(0.0);
         for s in 0..self.segments {
             let seg = &x[s * self.hop..s * self.hop + m];

@@ -665,7 +665,7 @@ impl Reader<'_> {
                 )));
             }
         };
-        if el.data.len() % size != 0 {
+        if !el.data.len().is_multiple_of(size) {
             return Err(self.corrupt(format!(
                 "numeric data at byte {} has {} bytes, not a multiple of {size}",
                 el.offset,

@@ -27,8 +27,8 @@ use neuromass_core::{
 };
 
 #[cfg(target_arch = "x86_64")]
-use crate::lanes::F64x4;
-use crate::lanes::{Lane, simd_available};
+use crate::lanes::{F64x4, F64x8, Vector};
+use crate::lanes::{Lane, avx512_available, simd_available};
 
 /// The table neurolib 0.6.2 ships (`datasets/aln/quantities_cascade.h5` in this repository).
 pub const DEFAULT_TABLE_PATH: &str = concat!(
@@ -308,11 +308,10 @@ impl TransferTable {
                 _mm256_sub_pd(x, _mm256_set1_pd(first)),
                 _mm256_set1_pd(inv_step),
             );
-            let lower = _mm256_min_pd(
-                _mm256_round_pd::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(pos),
-                top,
-            );
-            let mut frac = _mm256_sub_pd(pos, lower);
+            // Like `locate`: the weight from the unclamped lower index, the index clamped.
+            let floor = _mm256_round_pd::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(pos);
+            let lower = _mm256_min_pd(floor, top);
+            let mut frac = _mm256_sub_pd(pos, floor);
             let below = _mm256_cmp_pd::<_CMP_LT_OQ>(x, _mm256_set1_pd(first));
             let above = _mm256_cmp_pd::<_CMP_GE_OQ>(x, _mm256_set1_pd(last));
             let edge = _mm256_or_pd(below, above);
@@ -322,6 +321,99 @@ impl TransferTable {
             // Not finite: cell 0, so the gather stays inside the table (the result is NaN).
             index = _mm256_blendv_pd(zero, index, finite);
             (_mm256_cvttpd_epi32(index), frac)
+        }
+    }
+
+    /// [`lookup`](Self::lookup) of eight `(mu, sigma)` pairs at once, with the same
+    /// numbers lane by lane. Only called from AVX-512F code (see `lanes`).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn lookup8(&self, mu: F64x8, sigma: F64x8) -> [F64x8; 3] {
+        use std::arch::x86_64::*;
+        // SAFETY: AVX-512F is available (the `F64x8` invariant). Gather indices are
+        // `3 (row * stride + column)` with rows `< n_mu` and columns `< n_sigma` (non-finite
+        // lanes read cell 0), and every base pointer is `values` advanced by at most
+        // `3 (stride + 1) + 2` values: each read stays inside the padded grid, which has one
+        // more row and column.
+        unsafe {
+            let finite = mu.finite_mask() & sigma.finite_mask();
+            let (y, dy) = Self::locate8(
+                mu.0,
+                finite,
+                self.mu_first,
+                self.mu_last,
+                self.mu_inv_step,
+                self.n_mu,
+            );
+            let (x, dx) = Self::locate8(
+                sigma.0,
+                finite,
+                self.sigma_first,
+                self.sigma_last,
+                self.sigma_inv_step,
+                self.n_sigma,
+            );
+            let stride = self.n_sigma + 1;
+            // Integers far below 2^53: exact in `f64`, so one conversion gives the offsets.
+            let cell = _mm512_cvttpd_epi32(_mm512_add_pd(
+                _mm512_mul_pd(y, _mm512_set1_pd((3 * stride) as f64)),
+                _mm512_mul_pd(x, _mm512_set1_pd(3.0)),
+            ));
+            let base = self.values.as_ptr().cast::<f64>();
+            let (one, dx, dy) = (F64x8::splat(1.0), F64x8(dx), F64x8(dy));
+            // The four corners are fixed offsets from the cell: move the base, not the index.
+            let corners = [0, 3, 3 * stride, 3 * stride + 3];
+            let nan = _mm512_set1_pd(f64::NAN);
+            let mut out = [F64x8::splat(0.0); 3];
+            for (k, out) in out.iter_mut().enumerate() {
+                let at = |corner: usize| {
+                    F64x8(_mm512_i32gather_pd::<8>(
+                        cell,
+                        base.add(corners[corner] + k),
+                    ))
+                };
+                let (a, b, c, d) = (at(0), at(1), at(2), at(3));
+                let v = a * (one - dx) * (one - dy)
+                    + b * dx * (one - dy)
+                    + c * (one - dx) * dy
+                    + d * dx * dy;
+                *out = F64x8(_mm512_mask_blend_pd(finite, nan, v.0));
+            }
+            out
+        }
+    }
+
+    /// [`locate`](Self::locate) in eight lanes: cell indices as `f64` (lanes that are not
+    /// `finite` get cell 0) and weights.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    unsafe fn locate8(
+        x: std::arch::x86_64::__m512d,
+        finite: std::arch::x86_64::__mmask8,
+        first: f64,
+        last: f64,
+        inv_step: f64,
+        n: usize,
+    ) -> (std::arch::x86_64::__m512d, std::arch::x86_64::__m512d) {
+        use std::arch::x86_64::*;
+        // SAFETY (caller): AVX-512F is available.
+        unsafe {
+            let top = _mm512_set1_pd((n - 1) as f64);
+            let pos = _mm512_mul_pd(
+                _mm512_sub_pd(x, _mm512_set1_pd(first)),
+                _mm512_set1_pd(inv_step),
+            );
+            let floor = _mm512_roundscale_pd::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(pos);
+            let below = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(x, _mm512_set1_pd(first));
+            let above = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, _mm512_set1_pd(last));
+            // Inside the grid: the weight from the unclamped lower index (as `locate`); at
+            // and beyond the edges weight 0.
+            let frac = _mm512_maskz_sub_pd(!(below | above), pos, floor);
+            // Index: clamped lower index inside, 0 below, the last row or column above, and
+            // 0 for non-finite lanes (so the gathers stay inside the table).
+            let index = _mm512_mask_mov_pd(_mm512_min_pd(floor, top), above, top);
+            let index = _mm512_maskz_mov_pd(finite & !below, index);
+            (index, frac)
         }
     }
 }
@@ -444,18 +536,23 @@ macro_rules! coefficients {
         }
 
         impl Coefficients<f64> {
-            /// Lane `lane` of `packed` set to these coefficients.
-            fn pack_into(&self, packed: &mut Coefficients<[f64; LANES]>, lane: usize) {
-                $(packed.$field[lane] = self.$field;)*
+            /// Mass `lane` (`< PACK`) of `packed` set to these coefficients.
+            fn pack_into(&self, packed: &mut Coefficients<Pack>, lane: usize) {
+                $(packed.$field[lane / 4][lane % 4] = self.$field;)*
             }
         }
 
-        impl Coefficients<[f64; LANES]> {
-            /// The coefficients as lanes.
+        #[cfg(target_arch = "x86_64")]
+        impl Coefficients<Pack> {
+            /// Masses `4 half .. 4 half + 4` of the pack as four lanes.
             #[inline(always)]
-            #[cfg(target_arch = "x86_64")]
-            fn load(&self) -> Coefficients<F64x4> {
-                Coefficients { $($field: F64x4::load(&self.$field),)* }
+            fn load4(&self, half: usize) -> Coefficients<F64x4> {
+                Coefficients { $($field: F64x4::load(&self.$field[half]),)* }
+            }
+            /// The pack's eight masses as eight lanes.
+            #[inline(always)]
+            fn load8(&self) -> Coefficients<F64x8> {
+                Coefficients { $($field: F64x8::load(&self.$field),)* }
             }
         }
     };
@@ -512,8 +609,12 @@ coefficients! {
     inv_c,
 }
 
-/// Masses stepped side by side in the vectorised block.
-const LANES: usize = 4;
+/// Masses per coefficient pack: one eight-lane chunk, or two four-lane ones.
+const PACK: usize = 8;
+
+/// A coefficient of one pack: masses `0..4`, then `4..8` (contiguous, so eight lanes load
+/// it at once and four lanes either half).
+type Pack = [[f64; 4]; 2];
 
 impl Coefficients<f64> {
     /// The coefficients shared by both populations.
@@ -1020,17 +1121,157 @@ impl AlnPopulation for AlnInhibitoryMass {
     }
 }
 
-/// The block of one ALN population type: steps four masses at a time with AVX2 when the
-/// CPU has it and the masses share one transfer table, the rest one by one — the same
-/// equations in both cases ([`Coefficients::excitatory`], [`Coefficients::inhibitory`]),
-/// so the numbers do not depend on the path.
+/// The block of one ALN population type: steps eight masses at a time with AVX-512F, four
+/// with AVX2, when the CPU has it and the masses share one transfer table, the rest one by
+/// one — the same equations in all cases ([`Coefficients::excitatory`],
+/// [`Coefficients::inhibitory`]), so the numbers do not depend on the path.
 #[derive(Debug, Clone)]
 struct AlnBlock<P: AlnPopulation> {
     masses: Vec<P>,
-    /// The coefficients of masses `4 c .. 4 c + 4` as lanes, per chunk `c`.
-    packed: Vec<Coefficients<[f64; LANES]>>,
-    /// The table every mass uses, if they share one (then the vector path may run).
+    /// The coefficients of masses `8 p .. 8 p + 8` side by side, per pack `p`: an eight-lane
+    /// chunk reads a whole pack, a four-lane chunk half of one.
+    packed: Vec<Coefficients<Pack>>,
+    /// The table every mass uses, if they share one (then the vector paths may run).
     shared_table: Option<Arc<TransferTable>>,
+}
+
+/// How an [`AlnBlock`] steps its masses, narrowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum StepPath {
+    /// One mass at a time.
+    Scalar,
+    /// Chunks of four masses (AVX2), the rest one at a time.
+    Avx2,
+    /// Chunks of eight masses (AVX-512F), then at most one chunk of four (AVX2), the rest
+    /// one at a time.
+    Avx512,
+}
+
+impl StepPath {
+    /// The widest path this CPU runs (and the environment allows, see `lanes`).
+    fn detect() -> StepPath {
+        if avx512_available() {
+            StepPath::Avx512
+        } else if simd_available() {
+            StepPath::Avx2
+        } else {
+            StepPath::Scalar
+        }
+    }
+}
+
+/// The lane vectors an [`AlnBlock`] steps masses with.
+#[cfg(target_arch = "x86_64")]
+trait AlnLanes: Vector {
+    /// The coefficients of masses `start .. start + WIDTH` of `pack` (`start` a multiple
+    /// of `WIDTH`, below [`PACK`]).
+    fn coefficients(pack: &Coefficients<Pack>, start: usize) -> Coefficients<Self>;
+    /// [`TransferTable::lookup`], lane by lane.
+    fn lookup(table: &TransferTable, mu: Self, sigma: Self) -> [Self; 3];
+}
+
+#[cfg(target_arch = "x86_64")]
+impl AlnLanes for F64x4 {
+    #[inline(always)]
+    fn coefficients(pack: &Coefficients<Pack>, start: usize) -> Coefficients<Self> {
+        pack.load4(start / 4)
+    }
+    #[inline(always)]
+    fn lookup(table: &TransferTable, mu: Self, sigma: Self) -> [Self; 3] {
+        table.lookup4(mu, sigma)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl AlnLanes for F64x8 {
+    #[inline(always)]
+    fn coefficients(pack: &Coefficients<Pack>, _start: usize) -> Coefficients<Self> {
+        pack.load8()
+    }
+    #[inline(always)]
+    fn lookup(table: &TransferTable, mu: Self, sigma: Self) -> [Self; 3] {
+        table.lookup8(mu, sigma)
+    }
+}
+
+/// Euler steps of masses `start .. end` of an [`AlnBlock<P>`], `$lanes::WIDTH` at a time:
+/// `step_chunks!(P, Lanes, packed, table, (state, inputs, external), (start, end), n, dt)`,
+/// the finiteness of all new values.
+///
+/// A macro, not a generic function, so that its closures are compiled inside the caller,
+/// a function with `#[target_feature]` for `$lanes` (see `lanes`): closures of a generic
+/// helper would lack the feature, and the intrinsics would not be inlined into them.
+#[cfg(target_arch = "x86_64")]
+macro_rules! step_chunks {
+    (
+        $pop:ty,
+        $lanes:ty,
+        $packed:expr,
+        $table:expr,
+        ($state:expr, $inputs:expr, $external:expr),
+        ($start:expr, $end:expr),
+        $n:expr,
+        $dt:expr
+    ) => {{
+        let (packed, table): (&[Coefficients<Pack>], &TransferTable) = ($packed, $table);
+        let (state, inputs, external): (&mut [f64], &[f64], &[f64]) = ($state, $inputs, $external);
+        let (start, end, n, dt): (usize, usize, usize, f64) = ($start, $end, $n, $dt);
+        const WIDTH: usize = <$lanes as Vector>::WIDTH;
+        // One check for all accesses below: lanes `k .. k + WIDTH` of every variable,
+        // input, the external channel and the coefficient pack, for `k = start,
+        // start + WIDTH, ..` below `end`.
+        assert!(
+            start % WIDTH == 0
+                && start <= end
+                && (end - start) % WIDTH == 0
+                && end <= n
+                && end <= PACK * packed.len()
+                && state.len() >= <$pop>::STATE * n
+                && inputs.len() >= <$pop>::INPUTS * n
+                && external.len() >= n,
+            "ALN block buffers hold fewer masses than its lanes"
+        );
+        let (x_ptr, in_ptr, ext_ptr) = (state.as_mut_ptr(), inputs.as_ptr(), external.as_ptr());
+        // SAFETY (reads and writes): `at + WIDTH <= len` of the buffer by the assertion.
+        let read = |ptr: *const f64, at: usize| unsafe { <$lanes>::read(ptr.add(at)) };
+        let zero = <$lanes>::splat(0.0);
+        let step = <$lanes>::splat(dt);
+        // The sum of the new values' finite probes: 0 if all are finite, NaN otherwise.
+        let mut probe = zero;
+        for k in (start..end).step_by(WIDTH) {
+            let c = <$lanes>::coefficients(&packed[k / PACK], k % PACK);
+            let x: [$lanes; 7] = std::array::from_fn(|v| {
+                if v < <$pop>::STATE {
+                    read(x_ptr, v * n + k)
+                } else {
+                    zero
+                }
+            });
+            let inp: [$lanes; 6] = std::array::from_fn(|i| {
+                if i < <$pop>::INPUTS {
+                    read(in_ptr, i * n + k)
+                } else {
+                    zero
+                }
+            });
+            let d = <$pop>::rhs(
+                &c,
+                |mu, sigma| <$lanes>::lookup(table, mu, sigma),
+                x,
+                inp,
+                read(ext_ptr, k),
+            );
+            let mut chunk_probe = zero;
+            for v in 0..<$pop>::STATE {
+                let y = x[v] + step * d[v];
+                // SAFETY: as `read`.
+                unsafe { y.write(x_ptr.add(v * n + k)) };
+                chunk_probe = chunk_probe + y.finite_probe();
+            }
+            probe = probe + chunk_probe;
+        }
+        probe.all_zero()
+    }};
 }
 
 impl<P: AlnPopulation> AlnBlock<P> {
@@ -1047,11 +1288,11 @@ impl<P: AlnPopulation> AlnBlock<P> {
 
     fn add(&mut self, mass: P) {
         let k = self.masses.len();
-        if k % LANES == 0 {
+        if k.is_multiple_of(PACK) {
             self.packed.push(Coefficients::default());
         }
         mass.coefficients()
-            .pack_into(&mut self.packed[k / LANES], k % LANES);
+            .pack_into(&mut self.packed[k / PACK], k % PACK);
         let same_table = match (&self.shared_table, &mass.table().0) {
             (Some(shared), Ok(own)) => Arc::ptr_eq(shared, own),
             _ => false,
@@ -1060,6 +1301,42 @@ impl<P: AlnPopulation> AlnBlock<P> {
             self.shared_table = None;
         }
         self.masses.push(mass);
+    }
+
+    /// One Euler step of every mass, on `widest` or the widest narrower path the CPU runs.
+    fn step(
+        &self,
+        widest: StepPath,
+        (state, inputs, external): (&mut [f64], &[f64], &[f64]),
+        dt: f64,
+    ) -> bool {
+        let n = self.masses.len();
+        let mut finite = true;
+        let mut first_single = 0;
+        #[cfg(target_arch = "x86_64")]
+        if let Some(table) = &self.shared_table {
+            let end = n / 4 * 4;
+            let buffers = (&mut *state, inputs, external);
+            // SAFETY (both): `detect` found the instructions of the path taken.
+            match widest.min(StepPath::detect()) {
+                StepPath::Scalar => {}
+                StepPath::Avx2 => {
+                    finite &= unsafe { Self::step_avx2(&self.packed, table, buffers, end, n, dt) };
+                    first_single = end;
+                }
+                StepPath::Avx512 => {
+                    finite &=
+                        unsafe { Self::step_avx512(&self.packed, table, buffers, end, n, dt) };
+                    first_single = end;
+                }
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = widest;
+        for k in first_single..n {
+            finite &= Self::step_one(&self.masses[k], (&mut *state, inputs, external), k, n, dt);
+        }
+        finite
     }
 
     /// One Euler step of mass `k` (of `n`), alone.
@@ -1097,68 +1374,72 @@ impl<P: AlnPopulation> AlnBlock<P> {
         finite
     }
 
-    /// Euler steps of the first `4 * packed.len()` masses, four at a time.
+    /// Euler steps of the first `end` masses (a multiple of 4), four at a time.
     ///
     /// # Safety
-    /// The CPU supports AVX2, and the buffers hold `n >= 4 * packed.len()` masses.
+    /// The CPU supports AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn step_lanes(
-        packed: &[Coefficients<[f64; LANES]>],
+    unsafe fn step_avx2(
+        packed: &[Coefficients<Pack>],
         table: &TransferTable,
-        (state, inputs, external): (&mut [f64], &[f64], &[f64]),
+        buffers: (&mut [f64], &[f64], &[f64]),
+        end: usize,
         n: usize,
         dt: f64,
     ) -> bool {
-        use std::arch::x86_64::*;
-        let chunks = packed.len();
-        // One check for all accesses below: lanes `k .. k + 4` of every variable, input and
-        // the external channel, for `k < 4 * chunks <= n`.
-        assert!(
-            LANES * chunks <= n
-                && state.len() >= P::STATE * n
-                && inputs.len() >= P::INPUTS * n
-                && external.len() >= n,
-            "ALN block buffers hold fewer masses than its lanes"
+        // The `F64x4` invariant holds: AVX2 (caller).
+        let (state, inputs, external) = buffers;
+        step_chunks!(
+            P,
+            F64x4,
+            packed,
+            table,
+            (state, inputs, external),
+            (0, end),
+            n,
+            dt
+        )
+    }
+
+    /// Euler steps of the first `end` masses (a multiple of 4), eight at a time and then,
+    /// if four remain, four.
+    ///
+    /// # Safety
+    /// The CPU supports AVX-512F (and so AVX2).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn step_avx512(
+        packed: &[Coefficients<Pack>],
+        table: &TransferTable,
+        (state, inputs, external): (&mut [f64], &[f64], &[f64]),
+        end: usize,
+        n: usize,
+        dt: f64,
+    ) -> bool {
+        let wide = end / 8 * 8;
+        // The `F64x8` and `F64x4` invariants hold: AVX-512F (caller), which implies AVX2.
+        let finite_wide = step_chunks!(
+            P,
+            F64x8,
+            packed,
+            table,
+            (&mut *state, inputs, external),
+            (0, wide),
+            n,
+            dt
         );
-        let (x_ptr, in_ptr, ext_ptr) = (state.as_mut_ptr(), inputs.as_ptr(), external.as_ptr());
-        // SAFETY (both): `at + 4 <= len` of the buffer by the assertion above.
-        let load = |ptr: *const f64, at: usize| F64x4(unsafe { _mm256_loadu_pd(ptr.add(at)) });
-        let store = |at: usize, y: F64x4| unsafe { _mm256_storeu_pd(x_ptr.add(at), y.0) };
-        let zero = F64x4::splat(0.0);
-        let step = F64x4::splat(dt);
-        let mut finite = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
-        for (chunk, coefficients) in packed.iter().enumerate() {
-            let k = chunk * LANES;
-            let c = coefficients.load();
-            let x: [F64x4; 7] = std::array::from_fn(|v| {
-                if v < P::STATE {
-                    load(x_ptr, v * n + k)
-                } else {
-                    zero
-                }
-            });
-            let inp: [F64x4; 6] = std::array::from_fn(|i| {
-                if i < P::INPUTS {
-                    load(in_ptr, i * n + k)
-                } else {
-                    zero
-                }
-            });
-            let d = P::rhs(
-                &c,
-                |mu, sigma| table.lookup4(mu, sigma),
-                x,
-                inp,
-                load(ext_ptr, k),
-            );
-            for v in 0..P::STATE {
-                let y = x[v] + step * d[v];
-                store(v * n + k, y);
-                finite = _mm256_and_pd(finite, y.finite_mask());
-            }
-        }
-        _mm256_movemask_pd(finite) == 0b1111
+        let finite_rest = step_chunks!(
+            P,
+            F64x4,
+            packed,
+            table,
+            (state, inputs, external),
+            (wide, end),
+            n,
+            dt
+        );
+        finite_wide & finite_rest
     }
 }
 
@@ -1183,31 +1464,7 @@ impl<P: AlnPopulation> MassBlock for AlnBlock<P> {
         _scratch: &mut [f64],
         dt: f64,
     ) -> bool {
-        let n = self.masses.len();
-        let mut finite = true;
-        let mut first_single = 0;
-        #[cfg(target_arch = "x86_64")]
-        if let Some(table) = &self.shared_table
-            && n >= LANES
-            && simd_available()
-        {
-            let chunks = n / LANES;
-            // SAFETY: AVX2 was detected; the buffers hold `n >= 4 * chunks` masses.
-            finite &= unsafe {
-                Self::step_lanes(
-                    &self.packed[..chunks],
-                    table,
-                    (&mut *state, inputs, external),
-                    n,
-                    dt,
-                )
-            };
-            first_single = chunks * LANES;
-        }
-        for k in first_single..n {
-            finite &= Self::step_one(&self.masses[k], (&mut *state, inputs, external), k, n, dt);
-        }
-        finite
+        self.step(StepPath::Avx512, (state, inputs, external), dt)
     }
     fn try_push(&mut self, mass: &dyn AnyMass) -> bool {
         match mass.as_any().downcast_ref::<P>() {
@@ -1225,7 +1482,7 @@ impl<P: AlnPopulation> MassBlock for AlnBlock<P> {
         neuromass_core::Parameters::set_unchecked(mass.params_mut(), index, value);
         mass.parameters_changed();
         mass.coefficients()
-            .pack_into(&mut self.packed[instance / LANES], instance % LANES);
+            .pack_into(&mut self.packed[instance / PACK], instance % PACK);
     }
     fn param(&self, instance: usize, index: usize) -> f64 {
         neuromass_core::Parameters::get(self.masses[instance].params(), index)
@@ -1358,23 +1615,53 @@ mod tests {
         lo + (hi - lo) * ((*seed >> 11) as f64 / (1u64 << 53) as f64)
     }
 
-    /// Step `masses` once in one block and one by one through `derivatives`; the new
-    /// states must agree bit for bit, and so must the finiteness flag.
-    fn check_block<M: AlnPopulation>(masses: &[M], seed: u64, poison: Option<usize>) {
-        let n = masses.len();
+    /// Every path this CPU runs, narrowest first (only the scalar one without AVX2).
+    fn paths() -> Vec<StepPath> {
+        [StepPath::Scalar, StepPath::Avx2, StepPath::Avx512]
+            .into_iter()
+            .filter(|&p| p <= StepPath::detect())
+            .collect()
+    }
+
+    /// A block of `masses`, in order.
+    fn block_of<M: AlnPopulation>(masses: &[M]) -> AlnBlock<M> {
         let mut block = AlnBlock::new(masses[0].clone());
         for m in &masses[1..] {
             assert!(block.try_push(m));
         }
+        block
+    }
+
+    /// Step `masses` once in one block, on every path the CPU runs, and one by one through
+    /// `derivatives`; the new states must agree bit for bit, and so must the finiteness
+    /// flag. `poison` sets `(variable, mass, value)` before the step.
+    fn check_block<M: AlnPopulation>(masses: &[M], seed: u64, poison: &[(usize, usize, f64)]) {
+        let n = masses.len();
+        let block = block_of(masses);
         let (ns, ni) = (M::STATE, M::INPUTS);
         let mut rng = seed;
         let mut state: Vec<f64> = (0..ns * n).map(|_| uniform(&mut rng, 0.0, 1.0)).collect();
-        // Push the first masses' currents below, above and far beyond the table's grid.
-        for (k, i_mu) in [-50.0, 500.0, 3.0, -2.0].into_iter().enumerate().take(n) {
+        // Put the currents below, above and far beyond the table's mu grid (-1 .. 7), on
+        // its first and last value (the adaptation current, variable 1 of the excitatory
+        // population, set to 0 so that `mu = I_mu`) and inside it, in every lane position
+        // of the eight- and four-lane chunks and the masses stepped alone.
+        for k in 0..n {
+            let i_mu = match k % 7 {
+                0 => -50.0,
+                1 => 500.0,
+                2 => 3.0,
+                3 => -2.0,
+                4 => 7.0,
+                5 => -1.0,
+                _ => continue,
+            };
             state[k] = i_mu;
+            if k % 7 >= 4 {
+                state[n + k] = 0.0;
+            }
         }
-        if let Some(k) = poison {
-            state[(ns - 1) * n + k] = f64::NAN;
+        for &(v, k, value) in poison {
+            state[v * n + k] = value;
         }
         let inputs: Vec<f64> = (0..ni * n).map(|_| uniform(&mut rng, 0.0, 0.05)).collect();
         let external: Vec<f64> = (0..n).map(|_| uniform(&mut rng, -1.0, 1.0)).collect();
@@ -1393,73 +1680,259 @@ mod tests {
                 expected_finite &= y.is_finite();
             }
         }
-        let finite = block.euler_step(&mut state, &inputs, &external, &mut [], dt);
+        for path in paths() {
+            let mut stepped = state.clone();
+            let finite = block.step(path, (&mut stepped, &inputs, &external), dt);
+            assert_eq!(finite, expected_finite, "n = {n}, {path:?}");
+            for (i, (a, b)) in stepped.iter().zip(&expected).enumerate() {
+                assert!(
+                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                    "n = {n}, {path:?}, value {i}: block {a:e}, one by one {b:e}"
+                );
+            }
+        }
+        // The block's own entry point takes the widest path.
+        let mut stepped = state.clone();
+        let finite = block.euler_step(&mut stepped, &inputs, &external, &mut [], dt);
         assert_eq!(finite, expected_finite, "n = {n}");
-        for (i, (a, b)) in state.iter().zip(&expected).enumerate() {
-            assert!(
-                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
-                "n = {n}, value {i}: block {a:e}, one by one {b:e}"
-            );
+        assert!(
+            stepped
+                .iter()
+                .zip(&expected)
+                .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()))
+        );
+    }
+
+    fn excitatory_masses(n: usize) -> Vec<AlnExcitatoryMass> {
+        (0..n)
+            .map(|k| {
+                let mut m = AlnExcitatoryMass::default();
+                m.params.ext_exc_current = 0.3 * k as f64;
+                m.params.sigmae_ext = 0.5 + 0.1 * k as f64;
+                m.params.b = 5.0 * k as f64;
+                m.params.tauA = 200.0 - 3.0 * k as f64;
+                m.parameters_changed();
+                m
+            })
+            .collect()
+    }
+
+    fn inhibitory_masses(n: usize) -> Vec<AlnInhibitoryMass> {
+        (0..n)
+            .map(|k| {
+                let mut m = AlnInhibitoryMass::default();
+                m.params.ext_inh_current = 0.2 * k as f64;
+                m.params.tau_si = 4.0 + 0.5 * k as f64;
+                m.params.sigmai_ext = 0.3 + 0.2 * k as f64;
+                m.parameters_changed();
+                m
+            })
+            .collect()
+    }
+
+    /// Block sizes that exercise eight-lane chunks, a four-lane remainder and masses
+    /// stepped alone, in all combinations.
+    const SIZES: [usize; 10] = [1, 3, 4, 7, 8, 11, 12, 13, 16, 21];
+
+    #[test]
+    fn vectorised_block_steps_bit_identical_to_single_masses() {
+        for n in SIZES {
+            check_block(&excitatory_masses(n), 7 + n as u64, &[]);
+            check_block(&inhibitory_masses(n), 11 + n as u64, &[]);
         }
     }
 
     #[test]
-    fn vectorised_block_steps_bit_identical_to_single_masses() {
-        for n in [1, 4, 5, 8, 11] {
-            let exc: Vec<AlnExcitatoryMass> = (0..n)
-                .map(|k| {
-                    let mut m = AlnExcitatoryMass::default();
-                    m.params.ext_exc_current = 0.3 * k as f64;
-                    m.params.sigmae_ext = 0.5 + 0.1 * k as f64;
-                    m.params.b = 5.0 * k as f64;
-                    m.parameters_changed();
-                    m
-                })
-                .collect();
-            let inh: Vec<AlnInhibitoryMass> = (0..n)
-                .map(|k| {
-                    let mut m = AlnInhibitoryMass::default();
-                    m.params.ext_inh_current = 0.2 * k as f64;
-                    m.params.tau_si = 4.0 + 0.5 * k as f64;
-                    m.parameters_changed();
-                    m
-                })
-                .collect();
-            check_block(&exc, 7 + n as u64, None);
-            check_block(&inh, 11 + n as u64, None);
-            // A non-finite lane makes the step report divergence and leaves the others exact.
-            check_block(&exc, 13, Some(n - 1));
-            check_block(&inh, 17, Some(0));
+    fn non_finite_lanes_report_divergence_and_leave_the_others_exact() {
+        // NaN and infinite currents (mu) and synaptic variances (sigma), and a NaN rate that
+        // the look-up never sees, in the first, middle and last mass: lanes of an
+        // eight-lane chunk, of the four-lane remainder, or masses stepped alone.
+        for n in SIZES {
+            for k in [0, n / 2, n - 1] {
+                for (variable, value) in [
+                    (0, f64::NAN),
+                    (0, f64::INFINITY),
+                    (0, f64::NEG_INFINITY),
+                    (4, f64::NAN),
+                    (4, f64::INFINITY),
+                    (5, f64::NAN),
+                ] {
+                    let seed = 13 + (n * k) as u64;
+                    check_block(&excitatory_masses(n), seed, &[(variable, k, value)]);
+                    check_block(&inhibitory_masses(n), seed, &[(variable, k, value)]);
+                }
+            }
+        }
+    }
+
+    /// The neighbours of `x` one ulp below and above (`x` finite).
+    #[cfg(target_arch = "x86_64")]
+    fn ulp_neighbours(x: f64) -> [f64; 2] {
+        let up = |x: f64| {
+            if x == 0.0 {
+                f64::from_bits(1)
+            } else if x > 0.0 {
+                f64::from_bits(x.to_bits() + 1)
+            } else {
+                f64::from_bits(x.to_bits() - 1)
+            }
+        };
+        [-up(-x), up(x)]
+    }
+
+    /// Values along one table axis: the edges, their neighbours, grid points, points
+    /// inside cells, far outside and non-finite values.
+    #[cfg(target_arch = "x86_64")]
+    fn axis_probes(first: f64, last: f64, inv_step: f64, n: usize) -> Vec<f64> {
+        let mut v = vec![first, last, (first + last) / 2.0, 0.0, -0.0];
+        v.extend(ulp_neighbours(first));
+        v.extend(ulp_neighbours(last));
+        for i in [1, 2, n / 2, n - 2, n - 1] {
+            let grid = first + i as f64 / inv_step;
+            v.push(grid);
+            v.extend(ulp_neighbours(grid));
+            v.push(first + (i as f64 + 0.25) / inv_step);
+        }
+        v.extend([
+            first - 1.0,
+            last + 1.0,
+            -1e300,
+            1e300,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ]);
+        v
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn lookup_lanes4(t: &TransferTable, mu: &[f64], sigma: &[f64]) -> [[f64; 4]; 3] {
+        // SAFETY: AVX2 (caller); four values in `mu` and `sigma` (checked).
+        unsafe {
+            assert!(mu.len() >= 4 && sigma.len() >= 4);
+            let r = t.lookup4(F64x4::read(mu.as_ptr()), F64x4::read(sigma.as_ptr()));
+            r.map(|v| {
+                let mut out = [0.0; 4];
+                v.write(out.as_mut_ptr());
+                out
+            })
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn lookup_lanes8(t: &TransferTable, mu: &[f64], sigma: &[f64]) -> [[f64; 8]; 3] {
+        // SAFETY: AVX-512F (caller); eight values in `mu` and `sigma` (checked).
+        unsafe {
+            assert!(mu.len() >= 8 && sigma.len() >= 8);
+            let r = t.lookup8(F64x8::read(mu.as_ptr()), F64x8::read(sigma.as_ptr()));
+            r.map(|v| {
+                let mut out = [0.0; 8];
+                v.write(out.as_mut_ptr());
+                out
+            })
+        }
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn vector_lookups_match_the_scalar_lookup_lane_by_lane() {
+        let table = TransferTable::shared_default().expect("the default table");
+        let t = &*table;
+        let mus = axis_probes(t.mu_first, t.mu_last, t.mu_inv_step, t.n_mu);
+        let sigmas = axis_probes(t.sigma_first, t.sigma_last, t.sigma_inv_step, t.n_sigma);
+        // Every pair, in an order that mixes cases within one vector.
+        let (mut mu, mut sigma) = (Vec::new(), Vec::new());
+        for (i, &m) in mus.iter().enumerate() {
+            for j in 0..sigmas.len() {
+                mu.push(m);
+                sigma.push(sigmas[(i + j) % sigmas.len()]);
+            }
+        }
+        while mu.len() % 8 != 0 {
+            mu.push(1.0);
+            sigma.push(1.0);
+        }
+        let expected: Vec<[f64; 3]> = mu
+            .iter()
+            .zip(&sigma)
+            .map(|(&m, &s)| t.lookup(m, s))
+            .collect();
+        // Some probes are inside the grid, some at its edges, some outside (a vacuous
+        // comparison would not notice a broken look-up).
+        assert!(expected.iter().filter(|e| e[0].is_nan()).count() > 100);
+        assert!(expected.iter().filter(|e| e[0].is_finite()).count() > 1000);
+        // `got[q][lane]` against the scalar look-up of every lane.
+        let check = |width: usize, start: usize, got: [&[f64]; 3]| {
+            for lane in 0..width {
+                let (m, s, e) = (
+                    mu[start + lane],
+                    sigma[start + lane],
+                    expected[start + lane],
+                );
+                for q in 0..3 {
+                    let (a, b) = (got[q][lane], e[q]);
+                    assert!(
+                        a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                        "{width} lanes: mu {m:e}, sigma {s:e}, quantity {q}: {a:e}, scalar {b:e}"
+                    );
+                }
+            }
+        };
+        let paths = paths();
+        if paths.contains(&StepPath::Avx2) {
+            for start in (0..mu.len()).step_by(4) {
+                // SAFETY: AVX2 was detected.
+                let got = unsafe { lookup_lanes4(t, &mu[start..], &sigma[start..]) };
+                check(4, start, [&got[0], &got[1], &got[2]]);
+            }
+        }
+        if paths.contains(&StepPath::Avx512) {
+            for start in (0..mu.len()).step_by(8) {
+                // SAFETY: AVX-512F was detected.
+                let got = unsafe { lookup_lanes8(t, &mu[start..], &sigma[start..]) };
+                check(8, start, [&got[0], &got[1], &got[2]]);
+            }
         }
     }
 
     #[test]
     fn block_parameter_changes_reach_the_vector_lanes() {
-        let masses: Vec<AlnExcitatoryMass> = (0..4).map(|_| AlnExcitatoryMass::default()).collect();
-        let mut block = AlnBlock::new(masses[0].clone());
-        for m in &masses[1..] {
-            assert!(block.try_push(m));
-        }
+        // 13 masses: one eight-lane chunk, one four-lane chunk and one mass alone (with
+        // AVX-512; two four-lane chunks with AVX2 only).
+        let n = 13;
+        let masses: Vec<AlnExcitatoryMass> = (0..n).map(|_| AlnExcitatoryMass::default()).collect();
+        let mut block = block_of(&masses);
         let index = neuromass_core::Parameters::index_of(&masses[0].params, "ext_exc_current")
             .expect("a parameter");
-        block.set_param(2, index, 1.75);
-        assert_eq!(block.param(2, index), 1.75);
         let mut changed = block.masses.clone();
-        changed[2].params.ext_exc_current = 1.75;
-        changed[2].parameters_changed();
-        check_block(&changed, 3, None);
-        // The block stepped with the changed parameter equals single masses with it.
-        let (n, ns) = (4, 7);
-        let mut state = vec![0.5; ns * n];
-        block.euler_step(&mut state, &[0.01; 24], &[0.0; 4], &mut [], 0.1);
-        let mut single = vec![0.5; ns];
-        let mut d = vec![0.0; ns];
-        changed[2].derivatives(&single.clone(), &[0.01; 6], &[0.0], &mut d);
-        for (x, d) in single.iter_mut().zip(&d) {
-            *x += 0.1 * d;
+        for (k, value) in [(2, 1.75), (5, -0.5), (9, 2.5), (12, 0.25)] {
+            block.set_param(k, index, value);
+            assert_eq!(block.param(k, index), value);
+            changed[k].params.ext_exc_current = value;
+            changed[k].parameters_changed();
         }
-        for v in 0..ns {
-            assert_eq!(state[v * n + 2].to_bits(), single[v].to_bits());
+        check_block(&changed, 3, &[]);
+        // The block stepped with the changed parameters equals single masses with them.
+        let ns = 7;
+        for path in paths() {
+            let mut state = vec![0.5; ns * n];
+            block.step(path, (&mut state, &[0.01; 6 * 13], &[0.0; 13]), 0.1);
+            for k in [2, 5, 9, 12] {
+                let mut single = vec![0.5; ns];
+                let mut d = vec![0.0; ns];
+                changed[k].derivatives(&single.clone(), &[0.01; 6], &[0.0], &mut d);
+                for (x, d) in single.iter_mut().zip(&d) {
+                    *x += 0.1 * d;
+                }
+                for v in 0..ns {
+                    assert_eq!(state[v * n + k].to_bits(), single[v].to_bits(), "{path:?}");
+                }
+            }
         }
     }
 }

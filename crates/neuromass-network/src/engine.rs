@@ -1170,7 +1170,7 @@ impl Simulation {
             for _ in 0..to_sample.min(end - self.step) {
                 self.advance()?;
             }
-            if self.step % self.every == 0 {
+            if self.step.is_multiple_of(self.every) {
                 out.t.push(self.step as f64 * self.dt);
                 for ((node, rec), layout) in
                     out.nodes.iter_mut().zip(&self.recorded).zip(&self.nodes)
@@ -1571,7 +1571,7 @@ impl PartJob<'_> {
                     }
                 }
                 self.head = next;
-                if self.step % shared.every == 0 {
+                if self.step.is_multiple_of(shared.every) {
                     if let Some(t) = self.times.as_mut() {
                         t.push(self.step as f64 * shared.dt);
                     }
@@ -1643,7 +1643,7 @@ impl SpinBarrier {
         while !all_here() {
             std::hint::spin_loop();
             spins += 1;
-            if spins % 64 == 0 && start.elapsed() > Self::SPIN_TIME {
+            if spins.is_multiple_of(64) && start.elapsed() > Self::SPIN_TIME {
                 loop {
                     {
                         let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());

@@ -162,7 +162,7 @@ impl OuBank {
     /// Append a process (continuing from its current state) as channel [`OuBank::len`].
     pub fn push(&mut self, process: &OuProcess) {
         let k = self.len;
-        if k % LANES == 0 {
+        if k.is_multiple_of(LANES) {
             self.groups.push(PADDING);
         }
         let (g, l) = (&mut self.groups[k / LANES], k % LANES);

@@ -135,10 +135,10 @@ impl Part {
             Part::Zero => 0.0,
             Part::Wiener { stream, sqrt_dt } => *sqrt_dt * stream.normal(step),
             Part::Ou { process, dt, last } => {
-                if let Some((s, v)) = *last {
-                    if s == step {
-                        return v;
-                    }
+                if let Some((s, v)) = *last
+                    && s == step
+                {
+                    return v;
                 }
                 if step < process.state().step {
                     process.reset();

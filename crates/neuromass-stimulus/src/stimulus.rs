@@ -1011,13 +1011,12 @@ impl Stimulus {
                     return Ok(false);
                 };
                 if head == "length_ratios" {
-                    if let Node::Concat { ratios, .. } = &mut self.node {
-                        if let Some(r) = rest.parse::<usize>().ok().and_then(|i| ratios.get_mut(i))
-                        {
-                            check_range(prefix, name, value, value > 0.0, "finite and > 0")?;
-                            *r = value;
-                            return Ok(true);
-                        }
+                    if let Node::Concat { ratios, .. } = &mut self.node
+                        && let Some(r) = rest.parse::<usize>().ok().and_then(|i| ratios.get_mut(i))
+                    {
+                        check_range(prefix, name, value, value > 0.0, "finite and > 0")?;
+                        *r = value;
+                        return Ok(true);
                     }
                     return Ok(false);
                 }

@@ -160,12 +160,11 @@ proptest! {
         for ch in 0..N {
             let n_a = la.min(x[ch].len());
             prop_assert_eq!(&x[ch][..n_a], &xa[ch][..n_a]);
-            if let Some(xb) = &xb {
-                if !noise_in_a || b.is_deterministic() {
+            if let Some(xb) = &xb
+                && (!noise_in_a || b.is_deterministic()) {
                     let rest = &x[ch][n_a..];
                     prop_assert_eq!(rest, &xb[ch][..rest.len()]);
                 }
-            }
         }
         // `&` is a concatenation with equal ratios, flattened.
         let y = &a & &b;
