@@ -428,8 +428,8 @@ struct Reads<'a> {
     own: f64,
 }
 
-/// Read access to the delay history: bounds-checked reads through a raw pointer, so no
-/// reference covers rows other threads may be writing (see the engine's parallel run).
+/// Read access to the delay history: bounds-checked reads through a raw pointer (the vector
+/// kernels gather from it).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HistoryView<'a> {
     ptr: *const f64,
@@ -443,20 +443,6 @@ impl<'a> HistoryView<'a> {
         HistoryView {
             ptr: history.as_ptr(),
             len: history.len(),
-            _history: std::marker::PhantomData,
-        }
-    }
-
-    /// A view of the `len` values at `ptr`.
-    ///
-    /// # Safety
-    ///
-    /// `ptr .. ptr + len` is one allocation of initialised `f64`, and while the view
-    /// lives no other thread writes a location read through it.
-    pub(crate) unsafe fn from_raw(ptr: *const f64, len: usize) -> Self {
-        HistoryView {
-            ptr,
-            len,
             _history: std::marker::PhantomData,
         }
     }

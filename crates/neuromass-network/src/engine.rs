@@ -1268,14 +1268,31 @@ impl Simulation {
 
     /// Integrate up to step `end` with one thread per part, recording into `out`.
     fn run_parallel(&mut self, end: u64, out: &mut RunOutput) -> Result<()> {
+        // Each thread reads and writes its own copy of the history; the values it computes
+        // reach the others through its staging rows (contiguous, so few cache lines move
+        // between cores), copied into their copies at each meeting.
+        let mut replicas: Vec<Vec<f64>> = self.parts.iter().map(|_| self.history.clone()).collect();
+        let own: Vec<usize> = self
+            .parts
+            .iter()
+            .map(|p| p.slot_runs.iter().map(|r| r.2).sum())
+            .collect();
+        let mut staging: Vec<Vec<f64>> = own
+            .iter()
+            .map(|&n| vec![0.0; 2 * self.sync_every * n])
+            .collect();
         let shared = Shared {
             blocks: &self.blocks,
             layouts: &self.nodes,
             recorded: &self.recorded,
-            history: HistoryCells {
-                ptr: self.history.as_mut_ptr(),
-                len: self.history.len(),
-            },
+            staging: staging
+                .iter_mut()
+                .map(|s| HistoryCells {
+                    ptr: s.as_mut_ptr(),
+                    len: s.len(),
+                })
+                .collect(),
+            runs: self.parts.iter().map(|p| p.slot_runs.clone()).collect(),
             barrier: SpinBarrier::new(self.parts.len()),
             diverged: AtomicBool::new(false),
             history_len: self.history_len,
@@ -1294,6 +1311,7 @@ impl Simulation {
         let mut nodes = &mut out.nodes[..];
         let mut times = Some(&mut out.t);
         let mut jobs = Vec::with_capacity(self.parts.len());
+        let mut copies = replicas.iter_mut();
         // Cut `buffer` (which starts at index `*done` of its vector) at `range`, dropping
         // the gap before it.
         fn cut<'b>(
@@ -1322,6 +1340,7 @@ impl Simulation {
                 external: e,
                 nodes: n,
                 times: times.take(),
+                history: copies.next().expect("one history copy per part"),
                 step: self.step,
                 head: self.head,
                 index: jobs.len(),
@@ -1342,6 +1361,10 @@ impl Simulation {
             );
             results
         });
+        // Every copy holds every value after the last meeting.
+        if let Some(copy) = replicas.first() {
+            self.history.copy_from_slice(copy);
+        }
         // A part that diverged stopped at that step; the others ran on to the meeting.
         // The run fails at the earliest divergence, reported from the parts that diverged
         // then (in node order), as one thread would.
@@ -1458,15 +1481,16 @@ const FAN_OUT_MIN_NODES: usize = 16;
 /// The history slot of a gap ([`PART_GAP`]).
 const NO_SLOT: usize = usize::MAX;
 
-/// The delay history of a parallel run, shared by its threads through a raw pointer.
+/// A part's staging rows in a parallel run, shared by the threads through a raw pointer.
 ///
-/// Soundness: threads meet every `sync_every = K + 1` steps, `K` the shortest delay of a
-/// coupling from another part. Between meetings (steps `s .. s + K + 1`) a thread writes
-/// only its own slots, of rows `s + 1 ..= s + K + 1`; it reads another part's slots only
-/// `K` or more steps back, i.e. in rows `<= s`, written before the last meeting, which
-/// orders them before the reads. The ring holds `max_lag + K + 2` rows, so the rows written
-/// ahead never reuse a row still read. Reads go through raw pointers (`HistoryView`), so
-/// no reference covers a location another thread writes.
+/// Each thread integrates with its own copy of the delay history. Threads meet every
+/// `sync_every = K + 1` steps, `K` the shortest delay of a coupling from another part, so
+/// within an interval a thread reads only values of other parts written before the last
+/// meeting. During interval `m` a part writes its new values into its own copy and into
+/// bank `m % 2` of its staging rows; after the meeting ending interval `m` every other
+/// thread copies that bank into its own copy, while the part writes bank `(m + 1) % 2`; it
+/// returns to bank `m % 2` only after the next meeting, which the others reach only after
+/// copying. So no location is written by one thread while another accesses it.
 struct HistoryCells {
     ptr: *mut f64,
     len: usize,
@@ -1481,7 +1505,11 @@ struct Shared<'a> {
     blocks: &'a [BlockSlot],
     layouts: &'a [NodeLayout],
     recorded: &'a [Vec<usize>],
-    history: HistoryCells,
+    /// Per part: its newest values of the steps since the last meeting, in two banks
+    /// (meetings alternate), `[bank][step][own slot]`.
+    staging: Vec<HistoryCells>,
+    /// Per part: its slot runs (where the staged values go in the history).
+    runs: Vec<Vec<(usize, usize, usize)>>,
     barrier: SpinBarrier,
     diverged: AtomicBool,
     history_len: usize,
@@ -1501,6 +1529,8 @@ struct PartJob<'a> {
     nodes: &'a mut [NodeOutput],
     /// The sample times (kept by the first part).
     times: Option<&'a mut Vec<f64>>,
+    /// This part's copy of the delay history.
+    history: &'a mut [f64],
     step: u64,
     head: usize,
     /// This part's index (its place at the meetings).
@@ -1521,18 +1551,21 @@ impl PartJob<'_> {
         let layouts = &shared.layouts[part.nodes.clone()];
         let recorded = &shared.recorded[part.nodes.clone()];
         let mut meetings = 0;
+        let own: usize = part.slot_runs.iter().map(|r| r.2).sum();
         while self.step < shared.end {
             // Steps until the next meeting (at multiples of `every`, and at the end).
             let until = ((self.step / every + 1) * every).min(shared.end);
+            let (first_step, first_head) = (self.step, self.head);
+            // The staging bank of this interval (meetings alternate between the two).
+            let bank = meetings % 2;
             let mut finite = true;
             while finite && self.step < until {
-                let start = ring_view(self.head).min(shared.history.len);
-                // SAFETY: the view lies inside the history buffer; the locations this part
-                // reads are written by no thread until the next meeting (`HistoryCells`).
-                let history = unsafe {
-                    HistoryView::from_raw(shared.history.ptr.add(start), shared.history.len - start)
-                };
-                part.coupling.apply(history, self.state, self.inputs);
+                let start = ring_view(self.head).min(self.history.len());
+                part.coupling.apply(
+                    HistoryView::new(&self.history[start..]),
+                    self.state,
+                    self.inputs,
+                );
                 let (external, targets) = (&mut *self.external, &part.noise_targets);
                 part.noise
                     .next_with(shared.dt, |k, v| external[targets[k]] = v);
@@ -1556,18 +1589,22 @@ impl PartJob<'_> {
                 } else {
                     self.head + 1
                 };
+                let staged = &shared.staging[self.index];
+                let row = (bank * every as usize + (self.step - first_step - 1) as usize) * own;
+                assert!(row + own <= staged.len);
+                let mut k = row;
                 for &(slot, state, n) in &part.slot_runs {
                     let values = &self.state[state - s0..state - s0 + n];
-                    assert!((slot + n) * 2 * len <= shared.history.len);
-                    for (k, &v) in values.iter().enumerate() {
-                        let ring = (slot + k) * 2 * len;
-                        // SAFETY: inside the buffer (checked); only this thread writes its
-                        // own slots, and no thread reads these positions before the next
-                        // meeting.
-                        unsafe {
-                            shared.history.ptr.add(ring + next).write(v);
-                            shared.history.ptr.add(ring + next + len).write(v);
-                        }
+                    let rings = self.history[slot * 2 * len..(slot + n) * 2 * len]
+                        .chunks_exact_mut(2 * len);
+                    for (ring, &v) in rings.zip(values) {
+                        ring[next] = v;
+                        ring[next + len] = v;
+                        // SAFETY: inside this part's staging (checked above); only this
+                        // thread writes it, and the others read this bank only after the
+                        // next meeting, while this thread writes the other bank.
+                        unsafe { staged.ptr.add(k).write(v) };
+                        k += 1;
                     }
                 }
                 self.head = next;
@@ -1586,6 +1623,33 @@ impl PartJob<'_> {
             shared.barrier.wait(self.index, meetings);
             if shared.diverged.load(Ordering::Relaxed) {
                 return (self.step, self.head, !finite);
+            }
+            // The others' values of this interval, into this part's copy.
+            let steps = (self.step - first_step) as usize;
+            for (q, (staged, runs)) in shared.staging.iter().zip(&shared.runs).enumerate() {
+                if q == self.index {
+                    continue;
+                }
+                let n_own: usize = runs.iter().map(|r| r.2).sum();
+                for s in 0..steps {
+                    let position = (first_head + 1 + s) % len;
+                    let row = (bank * every as usize + s) * n_own;
+                    assert!(row + n_own <= staged.len);
+                    let mut k = row;
+                    for &(slot, _, n) in runs.iter() {
+                        let rings = self.history[slot * 2 * len..(slot + n) * 2 * len]
+                            .chunks_exact_mut(2 * len);
+                        for ring in rings {
+                            // SAFETY: inside part `q`'s staging (checked above); `q` wrote
+                            // this bank before the meeting and writes the other bank until
+                            // the next one, which this thread reaches only after this copy.
+                            let v = unsafe { staged.ptr.add(k).read() };
+                            ring[position] = v;
+                            ring[position + len] = v;
+                            k += 1;
+                        }
+                    }
+                }
             }
         }
         (self.step, self.head, false)
