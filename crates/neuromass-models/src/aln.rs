@@ -56,6 +56,15 @@ pub struct TransferTable {
     values: Vec<[f64; 3]>,
 }
 
+/// Bilinear interpolation between the corners `[a, b, c, d]` = `(x, y)`, `(x + 1, y)`,
+/// `(x, y + 1)`, `(x + 1, y + 1)` at fractions `dx`, `dy` (one expression for every lane
+/// width, so all give the same numbers).
+#[inline(always)]
+fn bilinear<L: Lane>([a, b, c, d]: [L; 4], dx: L, dy: L) -> L {
+    let one = L::splat(1.0);
+    a * (one - dx) * (one - dy) + b * dx * (one - dy) + c * (one - dx) * dy + d * dx * dy
+}
+
 impl TransferTable {
     /// Load a table file of neurolib's layout: datasets `mu_vals` (M), `sigma_vals` (S),
     /// `r_ss`, `V_mean_ss` and `tau_mu_exp` (each M x S). Errors name the file and the
@@ -210,14 +219,7 @@ impl TransferTable {
         // The cell and its upper neighbours in both directions (always inside the padding).
         let cell = &self.values[y * stride + x..][..stride + 2];
         let (a, b, c, d) = (&cell[0], &cell[1], &cell[stride], &cell[stride + 1]);
-        let mut out = [0.0; 3];
-        for k in 0..3 {
-            out[k] = a[k] * (1.0 - dx) * (1.0 - dy)
-                + b[k] * dx * (1.0 - dy)
-                + c[k] * (1.0 - dx) * dy
-                + d[k] * dx * dy;
-        }
-        out
+        std::array::from_fn(|k| bilinear([a[k], b[k], c[k], d[k]], dx, dy))
     }
 
     /// [`lookup`](Self::lookup) of four `(mu, sigma)` pairs at once, with the same
@@ -255,7 +257,7 @@ impl TransferTable {
                 three,
             );
             let base = self.values.as_ptr() as *const f64;
-            let (one, dx, dy) = (F64x4::splat(1.0), F64x4(dx), F64x4(dy));
+            let (dx, dy) = (F64x4(dx), F64x4(dy));
             let corners = [
                 cell,
                 _mm_add_epi32(cell, three),
@@ -277,10 +279,7 @@ impl TransferTable {
                     at(corners[2]),
                     at(corners[3]),
                 );
-                let v = a * (one - dx) * (one - dy)
-                    + b * dx * (one - dy)
-                    + c * (one - dx) * dy
-                    + d * dx * dy;
+                let v = bilinear([a, b, c, d], dx, dy);
                 *out = F64x4(_mm256_blendv_pd(nan, v.0, finite));
             }
             out
@@ -360,7 +359,7 @@ impl TransferTable {
                 _mm512_mul_pd(x, _mm512_set1_pd(3.0)),
             ));
             let base = self.values.as_ptr().cast::<f64>();
-            let (one, dx, dy) = (F64x8::splat(1.0), F64x8(dx), F64x8(dy));
+            let (dx, dy) = (F64x8(dx), F64x8(dy));
             // The four corners are fixed offsets from the cell: move the base, not the index.
             let corners = [0, 3, 3 * stride, 3 * stride + 3];
             let nan = _mm512_set1_pd(f64::NAN);
@@ -373,10 +372,7 @@ impl TransferTable {
                     ))
                 };
                 let (a, b, c, d) = (at(0), at(1), at(2), at(3));
-                let v = a * (one - dx) * (one - dy)
-                    + b * dx * (one - dy)
-                    + c * (one - dx) * dy
-                    + d * dx * dy;
+                let v = bilinear([a, b, c, d], dx, dy);
                 *out = F64x8(_mm512_mask_blend_pd(finite, nan, v.0));
             }
             out
