@@ -1075,47 +1075,34 @@ trait AlnPopulation: NeuralMass {
     ) -> [L; 7];
 }
 
-impl AlnPopulation for AlnExcitatoryMass {
-    const STATE: usize = 7;
-    const INPUTS: usize = 6;
-    fn coefficients(&self) -> &Coefficients<f64> {
-        &self.coefficients
-    }
-    fn table(&self) -> &TableHandle {
-        &self.table
-    }
-    #[inline(always)]
-    fn rhs<L: Lane>(
-        c: &Coefficients<L>,
-        lookup: impl Fn(L, L) -> [L; 3],
-        x: [L; 7],
-        inp: [L; 6],
-        noise: L,
-    ) -> [L; 7] {
-        c.excitatory(lookup, x, inp, noise)
-    }
+/// `AlnPopulation` for a mass with `$state` variables and `$inputs` inputs whose right-hand
+/// side is `Coefficients::$rhs`.
+macro_rules! aln_population {
+    ($mass:ty, $state:expr, $inputs:expr, $rhs:ident) => {
+        impl AlnPopulation for $mass {
+            const STATE: usize = $state;
+            const INPUTS: usize = $inputs;
+            fn coefficients(&self) -> &Coefficients<f64> {
+                &self.coefficients
+            }
+            fn table(&self) -> &TableHandle {
+                &self.table
+            }
+            #[inline(always)]
+            fn rhs<L: Lane>(
+                c: &Coefficients<L>,
+                lookup: impl Fn(L, L) -> [L; 3],
+                x: [L; 7],
+                inp: [L; 6],
+                noise: L,
+            ) -> [L; 7] {
+                c.$rhs(lookup, x, inp, noise)
+            }
+        }
+    };
 }
-
-impl AlnPopulation for AlnInhibitoryMass {
-    const STATE: usize = 6;
-    const INPUTS: usize = 4;
-    fn coefficients(&self) -> &Coefficients<f64> {
-        &self.coefficients
-    }
-    fn table(&self) -> &TableHandle {
-        &self.table
-    }
-    #[inline(always)]
-    fn rhs<L: Lane>(
-        c: &Coefficients<L>,
-        lookup: impl Fn(L, L) -> [L; 3],
-        x: [L; 7],
-        inp: [L; 6],
-        noise: L,
-    ) -> [L; 7] {
-        c.inhibitory(lookup, x, inp, noise)
-    }
-}
+aln_population!(AlnExcitatoryMass, 7, 6, excitatory);
+aln_population!(AlnInhibitoryMass, 6, 4, inhibitory);
 
 /// The block of one ALN population type: steps eight masses at a time with AVX-512F, four
 /// with AVX2, when the CPU has it and the masses share one transfer table, the rest one by

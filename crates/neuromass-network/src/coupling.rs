@@ -547,6 +547,19 @@ fn accumulate_fixed<const K: usize, const MAP: u8>(reads: &Reads) -> [f64; K] {
     for c in 0..K {
         acc[c] = (partial[0][c] + partial[1][c]) + (partial[2][c] + partial[3][c]);
     }
+    add_remainder::<K, MAP>(reads, quads, &mut acc);
+    acc
+}
+
+/// Add the terms after the last whole quad (`quads` quads), term by term, to `acc`.
+#[inline(always)]
+fn add_remainder<const K: usize, const MAP: u8>(reads: &Reads, quads: usize, acc: &mut [f64; K]) {
+    let Reads {
+        offsets,
+        weights,
+        history,
+        own,
+    } = *reads;
     for (&o, w) in offsets[4 * quads..]
         .iter()
         .zip(weights[4 * quads * K..].chunks_exact(K))
@@ -556,7 +569,6 @@ fn accumulate_fixed<const K: usize, const MAP: u8>(reads: &Reads) -> [f64; K] {
             acc[c] += w[c] * h;
         }
     }
-    acc
 }
 
 /// Column sums of a gather wider than [`MAX_FIXED`] columns, term by term in order.
@@ -587,7 +599,7 @@ mod avx2 {
         _mm256_sub_pd,
     };
 
-    use super::{DIFFUSIVE, HistoryView, MULTIPLICATIVE, QuadWrite, Reads, map};
+    use super::{DIFFUSIVE, HistoryView, MULTIPLICATIVE, QuadWrite, Reads};
 
     /// A [`SingleQuad`](super::SingleQuad): its four delayed values in one gather, each
     /// write one multiplication and one 4-lane store (the scalar kernel's products).
@@ -663,15 +675,7 @@ mod avx2 {
                 let s = _mm_hadd_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd::<1>(a));
                 *o = _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
             }
-            for (&o, w) in offsets[4 * quads..]
-                .iter()
-                .zip(weights[4 * quads * K..].chunks_exact(K))
-            {
-                let h = map::<MAP>(history.get(o as usize), own);
-                for c in 0..K {
-                    out[c] += w[c] * h;
-                }
-            }
+            super::add_remainder::<K, MAP>(reads, quads, &mut out);
             out
         }
     }
