@@ -554,17 +554,11 @@ fn accumulate_fixed<const K: usize, const MAP: u8>(reads: &Reads) -> [f64; K] {
 /// Add the terms after the last whole quad (`quads` quads), term by term, to `acc`.
 #[inline(always)]
 fn add_remainder<const K: usize, const MAP: u8>(reads: &Reads, quads: usize, acc: &mut [f64; K]) {
-    let Reads {
-        offsets,
-        weights,
-        history,
-        own,
-    } = *reads;
-    for (&o, w) in offsets[4 * quads..]
+    for (&o, w) in reads.offsets[4 * quads..]
         .iter()
-        .zip(weights[4 * quads * K..].chunks_exact(K))
+        .zip(reads.weights[4 * quads * K..].chunks_exact(K))
     {
-        let h = map::<MAP>(history.get(o as usize), own);
+        let h = map::<MAP>(reads.history.get(o as usize), reads.own);
         for c in 0..K {
             acc[c] += w[c] * h;
         }
