@@ -428,6 +428,14 @@ struct Reads<'a> {
     own: f64,
 }
 
+impl<'a> Reads<'a> {
+    /// Offsets, weights, history and own value.
+    #[inline(always)]
+    fn parts(&self) -> (&'a [u32], &'a [f64], HistoryView<'a>, f64) {
+        (self.offsets, self.weights, self.history, self.own)
+    }
+}
+
 /// Read access to the delay history: bounds-checked reads through a raw pointer (the vector
 /// kernels gather from it).
 #[derive(Debug, Clone, Copy)]
@@ -527,12 +535,7 @@ unsafe fn sums<const SIMD: bool, const K: usize, const MAP: u8>(reads: &Reads) -
 /// order is fixed, so results are reproducible; [`avx2::sums`] follows it lane by lane.
 #[inline(always)]
 fn accumulate_fixed<const K: usize, const MAP: u8>(reads: &Reads) -> [f64; K] {
-    let Reads {
-        offsets,
-        weights,
-        history,
-        own,
-    } = *reads;
+    let (offsets, weights, history, own) = reads.parts();
     let mut partial = [[0.0; K]; 4];
     let quads = offsets.len() / 4;
     for (o, w) in offsets.chunks_exact(4).zip(weights.chunks_exact(4 * K)) {
@@ -635,12 +638,7 @@ mod avx2 {
     #[target_feature(enable = "avx2")]
     #[inline]
     pub(super) unsafe fn sums<const K: usize, const MAP: u8>(reads: &Reads) -> [f64; K] {
-        let Reads {
-            offsets,
-            weights,
-            history,
-            own,
-        } = *reads;
+        let (offsets, weights, history, own) = reads.parts();
         let quads = offsets.len() / 4;
         debug_assert!(weights.len() >= offsets.len() * K);
         // SAFETY: AVX2 is available (contract). The index loads read 4 `u32` of a 4-term
