@@ -53,12 +53,16 @@ pub struct Checkpoint {
     pub noise: Vec<OuState>,
 }
 
-/// A contiguous group of nodes integrated by one thread: its blocks, state, inputs and
-/// external channels are contiguous ranges of the simulation's buffers, and it writes the
-/// history slots of its own variables only.
+/// A group of nodes integrated by one thread: its blocks, state, inputs and external
+/// channels are contiguous ranges of the simulation's buffers (whichever nodes it holds),
+/// and it writes the history slots of its own variables only. Aligned to 128 bytes (as [`CacheLine`]): the
+/// thread of one part writes its noise state every step and must not share a cache line
+/// with the fields the thread of the next part reads.
 #[derive(Debug)]
+#[repr(align(128))]
 struct Part {
-    nodes: Range<usize>,
+    /// The part's nodes, ascending.
+    nodes: Vec<usize>,
     blocks: Range<usize>,
     state: Range<usize>,
     inputs: Range<usize>,
@@ -67,6 +71,9 @@ struct Part {
     /// channel's value goes (relative to `external`).
     noise: OuBank,
     noise_targets: Vec<usize>,
+    /// Each channel's place among all noise channels in node order (the order of
+    /// [`Checkpoint::noise`]).
+    noise_order: Vec<usize>,
     /// The part's history slots as runs of consecutive slots holding consecutive state variables
     /// (e.g. one variable of all masses of a block): `(first slot, first state index,
     /// length)`, so a history row is written by a few copies.
@@ -215,7 +222,7 @@ pub struct Simulation {
     scratch: Vec<f64>,
     inputs: Vec<f64>,
     external: Vec<f64>,
-    /// The network's nodes in contiguous groups, one per thread (one group on one thread).
+    /// The network's nodes in groups, one per thread (one group on one thread).
     parts: Vec<Part>,
     /// State index of each history slot.
     slot_state: Vec<usize>,
@@ -249,12 +256,14 @@ impl Simulation {
 
     /// Compile `network` for integration on `threads` threads (at least 1).
     ///
-    /// The nodes are split into `threads` contiguous groups of about equal cost (fewer if
-    /// the network has fewer nodes); each group computes its couplings and steps its
-    /// masses on its own thread, and the threads meet every `K + 1` steps, `K` the
-    /// shortest delay (in steps) between groups. The numbers are those of one thread, bit
-    /// for bit. Simulations with attached signals or
-    /// observers step all groups on the calling thread.
+    /// The nodes are split into `threads` groups of about equal cost (fewer if the network
+    /// has fewer nodes); each group computes its couplings and steps its masses on its own
+    /// thread, and the threads meet every `K + 1` steps, `K` the shortest delay (in steps)
+    /// between groups. Groups are contiguous ranges of nodes unless clusters of nodes
+    /// joined by short delays make `K` longer ([`thread_groups`](Self::thread_groups),
+    /// [`steps_between_meetings`](Self::steps_between_meetings)). The numbers are those
+    /// of one thread, bit for bit. Simulations with attached signals or observers step all
+    /// groups on the calling thread.
     pub fn with_threads(
         network: &Network,
         options: &SimulationOptions,
@@ -283,15 +292,24 @@ impl Simulation {
             return Err(invalid("threads", 0.0, "at least 1"));
         }
 
-        // 1. Split the nodes into one contiguous group per thread, then group each part's
-        //    masses by concrete type into blocks; remember where each mass went.
-        let node_ranges = partition(network, threads);
+        // 1. Split the nodes into one group per thread, then group each part's masses by
+        //    concrete type into blocks; remember where each mass went.
+        let part_nodes = partition(network, threads, dt);
+        let n_nodes = network.nodes().len();
+        // Each node's part and its place in the part.
+        let (mut part_of, mut place_in_part) = (vec![0; n_nodes], vec![0; n_nodes]);
+        for (p, nodes) in part_nodes.iter().enumerate() {
+            for (k, &n) in nodes.iter().enumerate() {
+                (part_of[n], place_in_part[n]) = (p, k);
+            }
+        }
         let mut blocks: Vec<Box<dyn MassBlock>> = Vec::new();
-        let mut placement: Vec<Vec<(usize, usize)>> = Vec::new();
-        let mut part_blocks = Vec::with_capacity(node_ranges.len());
-        for range in &node_ranges {
+        let mut placement: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n_nodes];
+        let mut part_blocks = Vec::with_capacity(part_nodes.len());
+        for nodes in &part_nodes {
             let first = blocks.len();
-            for node in &network.nodes()[range.clone()] {
+            for &n in nodes {
+                let node = &network.nodes()[n];
                 let mut here = Vec::new();
                 for mass in node.masses() {
                     let b = match blocks[first..]
@@ -306,7 +324,7 @@ impl Simulation {
                     };
                     here.push((b, blocks[b].len() - 1));
                 }
-                placement.push(here);
+                placement[n] = here;
             }
             part_blocks.push(first..blocks.len());
         }
@@ -362,7 +380,6 @@ impl Simulation {
             .iter()
             .map(|r| span(r, |b| b.external))
             .collect();
-        let part_of_node = |n: usize| node_ranges.iter().position(|r| r.contains(&n)).unwrap_or(0);
         let scratch_len = slots
             .iter()
             .map(|s| 2 * s.block.state_len() + s.block.input_len() + s.block.external_len())
@@ -438,12 +455,12 @@ impl Simulation {
 
         // 3. Coupling rules: node-local, then network; one plan per part, with input and
         //    own-value indices relative to the part's ranges.
-        let mut builders: Vec<CouplingBuilder> = node_ranges
+        let mut builders: Vec<CouplingBuilder> = part_nodes
             .iter()
             .map(|_| CouplingBuilder::default())
             .collect();
         for (n, node) in network.nodes().iter().enumerate() {
-            let p = part_of_node(n);
+            let p = part_of[n];
             let builder = &mut builders[p];
             let (c, d) = (node.effective_local_connectivity()?, node.local_delays());
             for rule in node.local_couplings() {
@@ -472,7 +489,6 @@ impl Simulation {
             }
         }
         let (cmat, dmat) = (network.connectivity(), network.delays());
-        let n_nodes = network.nodes().len();
         // Couplings of one kind from one source variable read the same delayed values:
         // each node gets one gather for all of them (ALN's mean and squared-weight
         // couplings), in the order the couplings were given.
@@ -492,10 +508,15 @@ impl Simulation {
         // A part whose rows are mostly non-zero (a dense connectome) gets its additive
         // couplings evaluated source by source (see `CouplingBuilder::begin_fan_out`).
         let mut dense = Vec::with_capacity(builders.len());
-        for (builder, nodes) in builders.iter_mut().zip(&node_ranges) {
-            let weights = &cmat.as_slice()[nodes.start * n_nodes..nodes.end * n_nodes];
-            let non_zero = weights.iter().filter(|&&c| c != 0.0).count();
-            let is_dense = n_nodes >= FAN_OUT_MIN_NODES && 2 * non_zero >= weights.len();
+        for (builder, nodes) in builders.iter_mut().zip(&part_nodes) {
+            let non_zero: usize = nodes
+                .iter()
+                .map(|&i| {
+                    let row = &cmat.as_slice()[i * n_nodes..(i + 1) * n_nodes];
+                    row.iter().filter(|&&c| c != 0.0).count()
+                })
+                .sum();
+            let is_dense = n_nodes >= FAN_OUT_MIN_NODES && 2 * non_zero >= nodes.len() * n_nodes;
             dense.push(is_dense);
             if !is_dense {
                 let columns = families.iter().map(Vec::len).max().unwrap_or(0);
@@ -517,7 +538,7 @@ impl Simulation {
                 .collect();
             let fan_outs: Vec<Option<usize>> = builders
                 .iter_mut()
-                .zip(&node_ranges)
+                .zip(&part_nodes)
                 .zip(&dense)
                 .map(|((builder, nodes), &dense)| {
                     (dense && kind == CouplingKind::Additive && family.len() <= FAN_OUT_COLUMNS)
@@ -525,7 +546,7 @@ impl Simulation {
                 })
                 .collect();
             for (i, node) in network.nodes().iter().enumerate() {
-                let p = part_of_node(i);
+                let p = part_of[i];
                 // Per coupling: the inputs of this node's masses it feeds.
                 let columns: Vec<(Vec<usize>, WeightTransform)> = family
                     .iter()
@@ -563,7 +584,7 @@ impl Simulation {
                 if let Some(fan_out) = fan_outs[p] {
                     builders[p].set_fan_out_target(
                         fan_out,
-                        i - node_ranges[p].start,
+                        place_in_part[i],
                         &columns,
                         &cmat.as_slice()[row],
                         |j| delay_steps(delays[j], dt),
@@ -633,21 +654,18 @@ impl Simulation {
             // Offsets count from the newest ring position (see `ring_view`).
             plan.set_offsets(|src, lag| slot_of[src] * 2 * history_len + history_len - lag);
         }
-        let mut noise_start = 0;
         let parts: Vec<Part> = plans
             .into_iter()
             .enumerate()
             .map(|(p, coupling)| {
                 let (state_range, external) = (part_state[p].clone(), part_external[p].clone());
-                let noise_end = noise_start
-                    + noise[noise_start..]
-                        .iter()
-                        .take_while(|c: &&NoiseChannel| external.contains(&c.external))
-                        .count();
-                let channels = &noise[noise_start..noise_end];
-                let noise_targets = channels
+                // The part's noise channels, in node order.
+                let noise_order: Vec<usize> = (0..noise.len())
+                    .filter(|&k| external.contains(&noise[k].external))
+                    .collect();
+                let noise_targets = noise_order
                     .iter()
-                    .map(|c| c.external - external.start)
+                    .map(|&k| noise[k].external - external.start)
                     .collect();
                 let mut slot_runs: Vec<(usize, usize, usize)> = Vec::new();
                 for slot in part_slots[p].clone() {
@@ -660,19 +678,21 @@ impl Simulation {
                         _ => slot_runs.push((slot, slot_state[slot], 1)),
                     }
                 }
-                let part = Part {
-                    nodes: node_ranges[p].clone(),
+                Part {
+                    nodes: part_nodes[p].clone(),
                     blocks: part_blocks[p].clone(),
                     state: state_range,
                     inputs: part_inputs[p].clone(),
                     external,
-                    noise: channels.iter().map(|c| c.process.clone()).collect(),
+                    noise: noise_order
+                        .iter()
+                        .map(|&k| noise[k].process.clone())
+                        .collect(),
                     noise_targets,
+                    noise_order,
                     slot_runs,
                     coupling,
-                };
-                noise_start = noise_end;
-                part
+                }
             })
             .collect();
         let history: Vec<f64> = slot_state
@@ -1002,11 +1022,19 @@ impl Simulation {
                 .flat_map(|l| l.state_index.iter().map(|&i| self.state[i]))
                 .collect(),
             history,
-            noise: self
-                .parts
-                .iter()
-                .flat_map(|p| (0..p.noise.len()).map(|k| p.noise.state(k)))
-                .collect(),
+            noise: {
+                // Node order, whichever part holds a channel.
+                let mut noise: Vec<(usize, OuState)> = self
+                    .parts
+                    .iter()
+                    .flat_map(|p| {
+                        let states = (0..p.noise.len()).map(|k| p.noise.state(k));
+                        p.noise_order.iter().copied().zip(states)
+                    })
+                    .collect();
+                noise.sort_unstable_by_key(|c| c.0);
+                noise.into_iter().map(|c| c.1).collect()
+            },
         }
     }
 
@@ -1016,7 +1044,7 @@ impl Simulation {
         let state_values: usize = self.nodes.iter().map(|l| l.state_index.len()).sum();
         if checkpoint.state.len() != state_values
             || checkpoint.history.len() != history_values
-            || checkpoint.noise.len() != self.parts.iter().map(|p| p.noise.len()).sum::<usize>()
+            || checkpoint.noise.len() != self.noise_channels()
         {
             return Err(ModelError::Invalid(format!(
                 "checkpoint does not fit this simulation: {} state values and {} history values, expected {} and {}",
@@ -1044,16 +1072,20 @@ impl Simulation {
                 self.history[k * 2 * len + row + len] = v;
             }
         }
-        let mut states = checkpoint.noise.iter();
         for part in &mut self.parts {
-            for (k, s) in (0..part.noise.len()).zip(&mut states) {
-                part.noise.set_state(k, *s);
+            for (k, &at) in part.noise_order.iter().enumerate() {
+                part.noise.set_state(k, checkpoint.noise[at]);
             }
         }
         // The checkpoint's rows are rows 0 ..= max_lag now, the newest last.
         self.head = self.max_lag;
         self.diverged_at = None;
         Ok(())
+    }
+
+    /// Noise channels of all parts.
+    fn noise_channels(&self) -> usize {
+        self.parts.iter().map(|p| p.noise.len()).sum()
     }
 
     /// History slots ordered by the node-order position of their variable (the layout of
@@ -1073,6 +1105,16 @@ impl Simulation {
             .collect();
         slots.sort_by_key(|&k| position[self.slot_state[k]]);
         slots
+    }
+
+    /// The nodes each thread integrates (ascending; one group on one thread).
+    pub fn thread_groups(&self) -> Vec<&[usize]> {
+        self.parts.iter().map(|p| p.nodes.as_slice()).collect()
+    }
+
+    /// Steps the threads of a parallel run go between meetings (1 on one thread).
+    pub fn steps_between_meetings(&self) -> usize {
+        self.sync_every
     }
 
     /// Integration step (ms).
@@ -1308,7 +1350,22 @@ impl Simulation {
             &mut self.inputs[..],
             &mut self.external[..],
         );
-        let mut nodes = &mut out.nodes[..];
+        // Each part records its own nodes (ascending, as in `Part::nodes`).
+        let mut outputs: Vec<Vec<&mut NodeOutput>> = self
+            .parts
+            .iter()
+            .map(|p| Vec::with_capacity(p.nodes.len()))
+            .collect();
+        let mut owner = vec![0; out.nodes.len()];
+        for (p, part) in self.parts.iter().enumerate() {
+            for &n in &part.nodes {
+                owner[n] = p;
+            }
+        }
+        for (n, node) in out.nodes.iter_mut().enumerate() {
+            outputs[owner[n]].push(node);
+        }
+        let mut outputs = outputs.into_iter();
         let mut times = Some(&mut out.t);
         let mut jobs = Vec::with_capacity(self.parts.len());
         let mut copies = replicas.iter_mut();
@@ -1331,8 +1388,7 @@ impl Simulation {
             let s = cut(&mut state, &mut s_done, &part.state);
             let i = cut(&mut inputs, &mut i_done, &part.inputs);
             let e = cut(&mut external, &mut e_done, &part.external);
-            let (n, rest) = std::mem::take(&mut nodes).split_at_mut(part.nodes.len());
-            nodes = rest;
+            let n = outputs.next().expect("one output list per part");
             jobs.push(PartJob {
                 part,
                 state: s,
@@ -1376,12 +1432,13 @@ impl Simulation {
         };
         self.step = step;
         self.diverged_at = Some(self.time());
-        let nodes: Vec<usize> = finished
+        let mut nodes: Vec<usize> = finished
             .iter()
             .zip(&self.parts)
             .filter(|(f, _)| f.2 && f.0 == step)
-            .flat_map(|(_, p)| p.nodes.clone())
+            .flat_map(|(_, p)| p.nodes.iter().copied())
             .collect();
+        nodes.sort_unstable();
         Err(self.divergence_among(&nodes))
     }
 
@@ -1417,17 +1474,19 @@ impl Simulation {
     }
 }
 
+/// The most steps the threads of a parallel run go without meeting.
+const MOST_STEPS_APART: usize = 32;
+
 /// Steps the threads of a parallel run may go without meeting: one more than the shortest
 /// delay (steps) of any term whose source belongs to another part, since a value written at
 /// step `s` is first read by another part `lag` steps later (1 without parts to sync, at
-/// most 32 when no coupling crosses parts).
+/// most [`MOST_STEPS_APART`] when no coupling crosses parts).
 fn sync_interval(plans: &[CouplingPlan], part_state: &[Range<usize>]) -> usize {
-    const MOST: usize = 32;
     if plans.len() < 2 {
         return 1;
     }
     let owner = |src: usize| part_state.iter().position(|r| r.contains(&src));
-    let mut shortest = MOST - 1;
+    let mut shortest = MOST_STEPS_APART - 1;
     for (p, plan) in plans.iter().enumerate() {
         for (src, lag) in plan.terms() {
             if owner(src) != Some(p) {
@@ -1438,35 +1497,179 @@ fn sync_interval(plans: &[CouplingPlan], part_state: &[Range<usize>]) -> usize {
     shortest + 1
 }
 
-/// Split the nodes into at most `threads` contiguous groups of about equal cost (state
-/// variables plus incoming network connections, a proxy for a node's work per step).
-fn partition(network: &Network, threads: usize) -> Vec<Range<usize>> {
+/// Split the nodes into at most `threads` groups (each ascending) of about equal cost, so
+/// that the threads meet as rarely as possible.
+///
+/// Threads meet every `K + 1` steps, `K` the shortest delay (steps) of a connection between
+/// two groups. The split into contiguous ranges is the default; when the connections with
+/// the shortest delays (e.g. between neighbouring regions) join the nodes into clusters that
+/// can be dealt out in groups of about equal cost, whole clusters go to one thread each and
+/// the shortest delay between groups grows (80 regions of the gw connectome at dt 0.1 ms:
+/// threads meet every third step instead of every step).
+fn partition(network: &Network, threads: usize, dt: f64) -> Vec<Vec<usize>> {
+    let n = network.nodes().len();
+    let groups = threads.clamp(1, n.max(1));
+    if groups == 1 {
+        return vec![(0..n).collect()];
+    }
+    let cost = node_costs(network);
+    let total: usize = cost.iter().sum();
+    let contiguous = contiguous_split(&cost, groups);
+    // Connections between different nodes by delay (steps), as far as meetings can be apart.
+    let (weights, delays) = (
+        network.connectivity().as_slice(),
+        network.delays().as_slice(),
+    );
+    let mut by_lag: Vec<Vec<(usize, usize)>> = vec![Vec::new(); MOST_STEPS_APART - 1];
+    for (k, (&w, &d)) in weights.iter().zip(delays).enumerate() {
+        let (i, j) = (k / n, k % n);
+        if w != 0.0
+            && i != j
+            && let Some(edges) = by_lag.get_mut(delay_steps(d, dt))
+        {
+            edges.push((i, j));
+        }
+    }
+    let shortest_between = |group_of: &[usize]| {
+        by_lag
+            .iter()
+            .position(|edges| edges.iter().any(|&(i, j)| group_of[i] != group_of[j]))
+            .unwrap_or(by_lag.len())
+    };
+    let mut group_of = vec![0; n];
+    for (g, nodes) in contiguous.iter().enumerate() {
+        for &i in nodes {
+            group_of[i] = g;
+        }
+    }
+    let mut best = (shortest_between(&group_of), contiguous);
+    // Join the nodes connected with delays up to `lag`, shortest first, as long as the
+    // clusters still fit into groups at most 1/16 above an equal share.
+    let limit = total + total / 16;
+    let mut clusters = Clusters::new(n);
+    for (lag, edges) in by_lag.iter().enumerate() {
+        for &(i, j) in edges {
+            clusters.join(i, j);
+        }
+        let Some(split) = clusters.deal(&cost, groups, limit) else {
+            break;
+        };
+        // Every connection between groups is now longer than `lag`.
+        if lag + 1 > best.0 {
+            best = (lag + 1, split);
+        }
+    }
+    best.1
+}
+
+/// A node's work per step, roughly: its state variables plus the incoming network
+/// connections a step evaluates (every source when the connectome is dense enough to be
+/// evaluated source by source, else the non-zero weights).
+fn node_costs(network: &Network) -> Vec<usize> {
     let nodes = network.nodes();
     let n = nodes.len();
-    let groups = threads.clamp(1, n.max(1));
     let couplings = network.couplings().len();
-    let c = network.connectivity();
-    let cost: Vec<usize> = (0..n)
-        .map(|i| {
-            let links = (0..n).filter(|&j| c.get(i, j) != 0.0).count();
-            4 * nodes[i].state_len() + couplings * links + 1
+    let weights = network.connectivity().as_slice();
+    let non_zero = weights.iter().filter(|&&w| w != 0.0).count();
+    let dense = n >= FAN_OUT_MIN_NODES && 2 * non_zero >= weights.len();
+    weights
+        .chunks_exact(n.max(1))
+        .zip(nodes)
+        .map(|(row, node)| {
+            let links = if dense {
+                n
+            } else {
+                row.iter().filter(|&&w| w != 0.0).count()
+            };
+            4 * node.state_len() + couplings * links + 1
         })
-        .collect();
-    let total: usize = cost.iter().sum();
-    let mut ranges = Vec::with_capacity(groups);
+        .collect()
+}
+
+/// `groups` contiguous ranges of nodes of about equal cost.
+fn contiguous_split(cost: &[usize], groups: usize) -> Vec<Vec<usize>> {
+    let (n, total) = (cost.len(), cost.iter().sum::<usize>());
+    let mut split = Vec::with_capacity(groups);
     let (mut start, mut acc) = (0, 0);
     for (i, c) in cost.iter().enumerate() {
         acc += c;
-        let k = ranges.len() + 1;
+        let k = split.len() + 1;
         // Close group k once it reaches k/groups of the total, leaving a node for each
         // remaining group.
         if k < groups && acc * groups >= k * total && n - (i + 1) >= groups - k {
-            ranges.push(start..i + 1);
+            split.push((start..i + 1).collect());
             start = i + 1;
         }
     }
-    ranges.push(start..n);
-    ranges
+    split.push((start..n).collect());
+    split
+}
+
+/// Clusters of nodes (union-find).
+struct Clusters {
+    parent: Vec<usize>,
+}
+
+impl Clusters {
+    fn new(n: usize) -> Self {
+        Clusters {
+            parent: (0..n).collect(),
+        }
+    }
+
+    fn root(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+
+    fn join(&mut self, i: usize, j: usize) {
+        let (a, b) = (self.root(i), self.root(j));
+        // The smaller index is the root: a cluster is named by its first node.
+        self.parent[a.max(b)] = a.min(b);
+    }
+
+    /// Deal the clusters, costliest first, each to the group with the least cost so far;
+    /// the groups (ascending, ordered by their first node), or `None` when a group would
+    /// cost more than `limit / groups` or stay empty.
+    fn deal(&mut self, cost: &[usize], groups: usize, limit: usize) -> Option<Vec<Vec<usize>>> {
+        let n = cost.len();
+        let mut members: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for i in 0..n {
+            let r = self.root(i);
+            members[r].push(i);
+        }
+        let mut clusters: Vec<(usize, Vec<usize>)> = members
+            .into_iter()
+            .filter(|m| !m.is_empty())
+            .map(|m| (m.iter().map(|&i| cost[i]).sum(), m))
+            .collect();
+        if clusters.len() < groups {
+            return None;
+        }
+        // Costliest first; ties by first node.
+        clusters.sort_by(|a, b| b.0.cmp(&a.0).then(a.1[0].cmp(&b.1[0])));
+        let mut split: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); groups];
+        for (c, nodes) in clusters {
+            let g = (0..groups).min_by_key(|&g| (split[g].0, g))?;
+            split[g].0 += c;
+            split[g].1.extend(nodes);
+        }
+        if split.iter().any(|g| g.0 * groups > limit || g.1.is_empty()) {
+            return None;
+        }
+        let mut split: Vec<Vec<usize>> = split
+            .into_iter()
+            .map(|(_, mut nodes)| {
+                nodes.sort_unstable();
+                nodes
+            })
+            .collect();
+        split.sort_unstable_by_key(|g| g[0]);
+        Some(split)
+    }
 }
 
 /// Values left free between the state, input, external and history ranges of two parts
@@ -1526,7 +1729,8 @@ struct PartJob<'a> {
     state: &'a mut [f64],
     inputs: &'a mut [f64],
     external: &'a mut [f64],
-    nodes: &'a mut [NodeOutput],
+    /// The outputs of the part's nodes.
+    nodes: Vec<&'a mut NodeOutput>,
     /// The sample times (kept by the first part).
     times: Option<&'a mut Vec<f64>>,
     /// This part's copy of the delay history.
@@ -1548,8 +1752,6 @@ impl PartJob<'_> {
         let every = shared.sync_every as u64;
         let mut scratch = vec![0.0; shared.scratch_len];
         let blocks = &shared.blocks[part.blocks.clone()];
-        let layouts = &shared.layouts[part.nodes.clone()];
-        let recorded = &shared.recorded[part.nodes.clone()];
         let mut meetings = 0;
         let own: usize = part.slot_runs.iter().map(|r| r.2).sum();
         while self.step < shared.end {
@@ -1612,7 +1814,8 @@ impl PartJob<'_> {
                     if let Some(t) = self.times.as_mut() {
                         t.push(self.step as f64 * shared.dt);
                     }
-                    for ((node, layout), rec) in self.nodes.iter_mut().zip(layouts).zip(recorded) {
+                    for (node, &n) in self.nodes.iter_mut().zip(&part.nodes) {
+                        let (layout, rec) = (&shared.layouts[n], &shared.recorded[n]);
                         for (series, &v) in node.data.iter_mut().zip(rec) {
                             series.push(self.state[layout.state_index[v] - s0]);
                         }

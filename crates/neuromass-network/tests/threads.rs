@@ -201,3 +201,121 @@ fn threads_meeting_every_few_steps_give_the_one_thread_numbers() {
         assert_identical(&rest, &restored.run(86.7).unwrap(), "restored on 1 thread");
     }
 }
+
+#[test]
+fn clusters_joined_by_short_delays_share_a_thread() {
+    // Even and odd nodes: short delays (at most one step) within each parity, 1.5 ms or more
+    // between them. Contiguous halves would meet every step; the parities every 16 steps.
+    let n = 20;
+    let (mut c, mut d) = (SquareMatrix::zeros(n), SquareMatrix::zeros(n));
+    let mut rng = 11;
+    for i in 0..n {
+        for j in (0..n).filter(|&j| j != i) {
+            c.set(i, j, 0.03 * uniform(&mut rng));
+            let delay = if i % 2 == j % 2 {
+                0.1 * uniform(&mut rng)
+            } else {
+                1.5 + 10.0 * uniform(&mut rng)
+            };
+            d.set(i, j, delay);
+        }
+    }
+    let net = Network::new(noisy_aln_nodes(n), c, d).unwrap();
+    let mut one = Simulation::new(&net, &options()).unwrap();
+    assert_eq!(one.thread_groups().len(), 1);
+    assert_eq!(one.steps_between_meetings(), 1);
+    let reference = one.run(120.0).unwrap();
+    let evens: Vec<usize> = (0..n).step_by(2).collect();
+    let odds: Vec<usize> = (1..n).step_by(2).collect();
+
+    let mut two = Simulation::with_threads(&net, &options(), 2).unwrap();
+    assert_eq!(two.thread_groups(), vec![&evens[..], &odds[..]]);
+    assert!(two.steps_between_meetings() >= 16);
+    // Chunks that end between meetings, a checkpoint restored on one thread, and one
+    // from one thread restored on two.
+    let mut out = two.run(33.3).unwrap();
+    let checkpoint = two.checkpoint();
+    let rest = two.run(86.7).unwrap();
+    out.t.extend(&rest.t);
+    for (node, more) in out.nodes.iter_mut().zip(&rest.nodes) {
+        for (series, extra) in node.data.iter_mut().zip(&more.data) {
+            series.extend(extra);
+        }
+    }
+    assert_identical(&reference, &out, "2 threads on the parities, two chunks");
+    let mut restored = Simulation::new(&net, &options()).unwrap();
+    restored.restore(&checkpoint).unwrap();
+    assert_identical(&rest, &restored.run(86.7).unwrap(), "restored on 1 thread");
+    let mut on_one = Simulation::new(&net, &options()).unwrap();
+    on_one.run(33.3).unwrap();
+    let mut restored = Simulation::with_threads(&net, &options(), 2).unwrap();
+    restored.restore(&on_one.checkpoint()).unwrap();
+    assert_eq!(restored.checkpoint(), on_one.checkpoint());
+    assert_identical(&rest, &restored.run(86.7).unwrap(), "restored on 2 threads");
+
+    // More threads than clusters: contiguous groups again.
+    let three = Simulation::with_threads(&net, &options(), 3).unwrap();
+    let groups = three.thread_groups();
+    assert_eq!(groups.len(), 3);
+    assert!(
+        groups
+            .iter()
+            .all(|g| g.windows(2).all(|w| w[1] == w[0] + 1))
+    );
+    assert_identical(
+        &reference,
+        &Simulation::with_threads(&net, &options(), 3)
+            .unwrap()
+            .run(120.0)
+            .unwrap(),
+        "3 threads",
+    );
+}
+
+#[test]
+fn divergence_in_a_clustered_split_is_reported_like_one_thread() {
+    // Nodes 0 and 2 share a thread (short delay), 1 and 3 the other; node 3 diverges.
+    let mut hopf = HopfNode::default();
+    hopf.mass.params.x_ext = 1e6;
+    let nodes: Vec<Node> = vec![
+        HopfNode::default().into(),
+        HopfNode::default().into(),
+        HopfNode::default().into(),
+        hopf.into(),
+    ];
+    let mut c = SquareMatrix::zeros(4);
+    let mut d = SquareMatrix::zeros(4);
+    for (i, j, delay) in [
+        (0, 2, 0.0),
+        (2, 0, 0.0),
+        (1, 3, 0.0),
+        (3, 1, 0.0),
+        (1, 0, 5.0),
+    ] {
+        c.set(i, j, 0.01);
+        d.set(i, j, delay);
+    }
+    let net = Network::new(nodes, c, d).unwrap();
+    let one = Simulation::new(&net, &options()).unwrap().run(100.0);
+    let sim = Simulation::with_threads(&net, &options(), 2).unwrap();
+    assert_eq!(sim.thread_groups(), vec![&[0, 2][..], &[1, 3][..]]);
+    let mut sim = sim;
+    match (one, sim.run(100.0)) {
+        (
+            Err(SimError::Diverged {
+                node: a,
+                time_ms: ta,
+                ..
+            }),
+            Err(SimError::Diverged {
+                node: b,
+                time_ms: tb,
+                ..
+            }),
+        ) => {
+            assert_eq!((a, ta), (b, tb));
+            assert_eq!(a, 3);
+        }
+        other => panic!("expected divergence on both, got {other:?}"),
+    }
+}
