@@ -88,6 +88,25 @@ fn assert_identical(a: &RunOutput, b: &RunOutput, what: &str) {
     }
 }
 
+/// The node and time of a run's divergence (panics if it did not diverge).
+fn diverged(run: Result<RunOutput, SimError>) -> (usize, f64) {
+    match run {
+        Err(SimError::Diverged { node, time_ms, .. }) => (node, time_ms),
+        other => panic!("expected a divergence, got {other:?}"),
+    }
+}
+
+/// `first` followed by `rest` (a run continued in a second chunk).
+fn joined(mut first: RunOutput, rest: &RunOutput) -> RunOutput {
+    first.t.extend(&rest.t);
+    for (node, more) in first.nodes.iter_mut().zip(&rest.nodes) {
+        for (series, extra) in node.data.iter_mut().zip(&more.data) {
+            series.extend(extra);
+        }
+    }
+    first
+}
+
 #[test]
 fn any_thread_count_gives_the_one_thread_numbers() {
     // 20 nodes: dense enough for the couplings evaluated source by source.
@@ -117,14 +136,7 @@ fn threaded_runs_continue_in_chunks_and_from_checkpoints() {
     let first = sim.run(60.0).unwrap();
     let checkpoint = sim.checkpoint();
     let second = sim.run(90.0).unwrap();
-    let mut joined = first.clone();
-    joined.t.extend(&second.t);
-    for (node, more) in joined.nodes.iter_mut().zip(&second.nodes) {
-        for (series, extra) in node.data.iter_mut().zip(&more.data) {
-            series.extend(extra);
-        }
-    }
-    assert_identical(&whole, &joined, "two chunks on 2 threads");
+    assert_identical(&whole, &joined(first, &second), "two chunks on 2 threads");
 
     // A one-thread simulation restored from the threaded checkpoint goes on identically.
     let mut restored = Simulation::new(&net, &options()).unwrap();
@@ -150,24 +162,9 @@ fn threaded_runs_report_divergence_like_one_thread() {
     let two = Simulation::with_threads(&net, &options(), 2)
         .unwrap()
         .run(100.0);
-    match (one, two) {
-        (
-            Err(SimError::Diverged {
-                node: a,
-                time_ms: ta,
-                ..
-            }),
-            Err(SimError::Diverged {
-                node: b,
-                time_ms: tb,
-                ..
-            }),
-        ) => {
-            assert_eq!((a, ta), (b, tb));
-            assert_eq!(a, 2);
-        }
-        other => panic!("expected divergence on both, got {other:?}"),
-    }
+    let (one, two) = (diverged(one), diverged(two));
+    assert_eq!(one, two);
+    assert_eq!(one.0, 2);
 }
 
 #[test]
@@ -186,15 +183,10 @@ fn threads_meeting_every_few_steps_give_the_one_thread_numbers() {
     for threads in [2, 3, 4] {
         let mut sim = Simulation::with_threads(&net, &options(), threads).unwrap();
         // Chunks that end between meetings.
-        let mut out = sim.run(33.3).unwrap();
+        let first = sim.run(33.3).unwrap();
         let checkpoint = sim.checkpoint();
         let rest = sim.run(86.7).unwrap();
-        out.t.extend(&rest.t);
-        for (node, more) in out.nodes.iter_mut().zip(&rest.nodes) {
-            for (series, extra) in node.data.iter_mut().zip(&more.data) {
-                series.extend(extra);
-            }
-        }
+        let out = joined(first, &rest);
         assert_identical(&reference, &out, &format!("{threads} threads, two chunks"));
         let mut restored = Simulation::new(&net, &options()).unwrap();
         restored.restore(&checkpoint).unwrap();
@@ -233,15 +225,10 @@ fn clusters_joined_by_short_delays_share_a_thread() {
     assert!(two.steps_between_meetings() >= 16);
     // Chunks that end between meetings, a checkpoint restored on one thread, and one
     // from one thread restored on two.
-    let mut out = two.run(33.3).unwrap();
+    let first = two.run(33.3).unwrap();
     let checkpoint = two.checkpoint();
     let rest = two.run(86.7).unwrap();
-    out.t.extend(&rest.t);
-    for (node, more) in out.nodes.iter_mut().zip(&rest.nodes) {
-        for (series, extra) in node.data.iter_mut().zip(&more.data) {
-            series.extend(extra);
-        }
-    }
+    let out = joined(first, &rest);
     assert_identical(&reference, &out, "2 threads on the parities, two chunks");
     let mut restored = Simulation::new(&net, &options()).unwrap();
     restored.restore(&checkpoint).unwrap();
@@ -297,25 +284,9 @@ fn divergence_in_a_clustered_split_is_reported_like_one_thread() {
     }
     let net = Network::new(nodes, c, d).unwrap();
     let one = Simulation::new(&net, &options()).unwrap().run(100.0);
-    let sim = Simulation::with_threads(&net, &options(), 2).unwrap();
+    let mut sim = Simulation::with_threads(&net, &options(), 2).unwrap();
     assert_eq!(sim.thread_groups(), vec![&[0, 2][..], &[1, 3][..]]);
-    let mut sim = sim;
-    match (one, sim.run(100.0)) {
-        (
-            Err(SimError::Diverged {
-                node: a,
-                time_ms: ta,
-                ..
-            }),
-            Err(SimError::Diverged {
-                node: b,
-                time_ms: tb,
-                ..
-            }),
-        ) => {
-            assert_eq!((a, ta), (b, tb));
-            assert_eq!(a, 3);
-        }
-        other => panic!("expected divergence on both, got {other:?}"),
-    }
+    let (one, two) = (diverged(one), diverged(sim.run(100.0)));
+    assert_eq!(one, two);
+    assert_eq!(one.0, 3);
 }
