@@ -1703,6 +1703,33 @@ struct HistoryCells {
 // without the barrier between them.
 unsafe impl Sync for HistoryCells {}
 
+impl HistoryCells {
+    /// Values `range` of the staging rows, to write.
+    ///
+    /// # Safety
+    ///
+    /// Only the owning part's thread writes, and no other thread accesses these values
+    /// until the meeting after next (see the type's documentation).
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn rows_mut(&self, range: Range<usize>) -> &mut [f64] {
+        assert!(range.start <= range.end && range.end <= self.len);
+        // SAFETY: in bounds (checked above); exclusive by the caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(range.start), range.len()) }
+    }
+
+    /// Values `range` of the staging rows, to read.
+    ///
+    /// # Safety
+    ///
+    /// The owning part wrote them before the last meeting and does not write them before
+    /// the next one (see the type's documentation).
+    unsafe fn rows(&self, range: Range<usize>) -> &[f64] {
+        assert!(range.start <= range.end && range.end <= self.len);
+        // SAFETY: in bounds (checked above); not written meanwhile by the caller's contract.
+        unsafe { std::slice::from_raw_parts(self.ptr.add(range.start), range.len()) }
+    }
+}
+
 /// What the threads of a parallel run share.
 struct Shared<'a> {
     blocks: &'a [BlockSlot],
@@ -1754,6 +1781,8 @@ impl PartJob<'_> {
         let blocks = &shared.blocks[part.blocks.clone()];
         let mut meetings = 0;
         let own: usize = part.slot_runs.iter().map(|r| r.2).sum();
+        // The largest bank of another part, copied here at each meeting.
+        let mut incoming = vec![0.0; shared.staging.iter().map(|s| s.len / 2).max().unwrap_or(0)];
         while self.step < shared.end {
             // Steps until the next meeting (at multiples of `every`, and at the end).
             let until = ((self.step / every + 1) * every).min(shared.end);
@@ -1791,22 +1820,19 @@ impl PartJob<'_> {
                 } else {
                     self.head + 1
                 };
-                let staged = &shared.staging[self.index];
                 let row = (bank * every as usize + (self.step - first_step - 1) as usize) * own;
-                assert!(row + own <= staged.len);
-                let mut k = row;
+                // SAFETY: only this thread writes its staging, and the others read this
+                // bank only after the next meeting, while this thread writes the other.
+                let mut staged =
+                    unsafe { shared.staging[self.index].rows_mut(row..row + own) }.iter_mut();
                 for &(slot, state, n) in &part.slot_runs {
                     let values = &self.state[state - s0..state - s0 + n];
                     let rings = self.history[slot * 2 * len..(slot + n) * 2 * len]
                         .chunks_exact_mut(2 * len);
-                    for (ring, &v) in rings.zip(values) {
+                    for ((ring, &v), cell) in rings.zip(values).zip(&mut staged) {
                         ring[next] = v;
                         ring[next + len] = v;
-                        // SAFETY: inside this part's staging (checked above); only this
-                        // thread writes it, and the others read this bank only after the
-                        // next meeting, while this thread writes the other bank.
-                        unsafe { staged.ptr.add(k).write(v) };
-                        k += 1;
+                        *cell = v;
                     }
                 }
                 self.head = next;
@@ -1827,29 +1853,29 @@ impl PartJob<'_> {
             if shared.diverged.load(Ordering::Relaxed) {
                 return (self.step, self.head, !finite);
             }
-            // The others' values of this interval, into this part's copy.
+            // The others' values of this interval, into this part's copy: each bank
+            // copied at once (its cache lines come from the other core together), then
+            // spread over the rings.
             let steps = (self.step - first_step) as usize;
             for (q, (staged, runs)) in shared.staging.iter().zip(&shared.runs).enumerate() {
                 if q == self.index {
                     continue;
                 }
                 let n_own: usize = runs.iter().map(|r| r.2).sum();
-                for s in 0..steps {
+                let first = bank * every as usize * n_own;
+                let incoming = &mut incoming[..steps * n_own];
+                // SAFETY: part `q` wrote this bank before the meeting and writes the other
+                // bank until the next one, which this thread reaches only after this copy.
+                incoming.copy_from_slice(unsafe { staged.rows(first..first + steps * n_own) });
+                for (s, values) in incoming.chunks_exact(n_own.max(1)).enumerate() {
                     let position = (first_head + 1 + s) % len;
-                    let row = (bank * every as usize + s) * n_own;
-                    assert!(row + n_own <= staged.len);
-                    let mut k = row;
+                    let mut values = values.iter();
                     for &(slot, _, n) in runs.iter() {
                         let rings = self.history[slot * 2 * len..(slot + n) * 2 * len]
                             .chunks_exact_mut(2 * len);
-                        for ring in rings {
-                            // SAFETY: inside part `q`'s staging (checked above); `q` wrote
-                            // this bank before the meeting and writes the other bank until
-                            // the next one, which this thread reaches only after this copy.
-                            let v = unsafe { staged.ptr.add(k).read() };
+                        for (ring, &v) in rings.zip(&mut values) {
                             ring[position] = v;
                             ring[position + len] = v;
-                            k += 1;
                         }
                     }
                 }
