@@ -583,6 +583,31 @@ scale = 100.0
     let f = hdf5::File::open(&out).unwrap();
     assert_eq!(f.dataset("bold/bold").unwrap().shape(), vec![80, 10]);
 
+    // The same run on two threads: the same BOLD, rates and fit.
+    let (o2, out2) = run_toml("gw-bold-2t", gw, &["--threads", "2"]);
+    assert!(
+        o2.status.success(),
+        "{}",
+        String::from_utf8_lossy(&o2.stderr)
+    );
+    let report2 = String::from_utf8_lossy(&o2.stdout);
+    assert!(report2.contains(" on 2 threads, seed 1"), "{report2}");
+    let fit = |r: &str| -> Vec<String> {
+        r.lines()
+            .filter(|l| l.starts_with("BOLD"))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(fit(&report), fit(&report2));
+    let bold = |file: &PathBuf| -> Vec<f64> {
+        let f = hdf5::File::open(file).unwrap();
+        f.dataset("bold/bold").unwrap().read_raw::<f64>().unwrap()
+    };
+    assert_eq!(bold(&out), bold(&out2));
+    for node in [0, 41, 79] {
+        assert_eq!(read_q(&out, node), read_q(&out2, node), "node {node}");
+    }
+
     fails_with(
         "gw-size",
         &gw.replace("count = 80", "count = 3"),

@@ -1,7 +1,7 @@
 //! The fixed-step Euler(-Maruyama) engine with a ring buffer of delayed coupling variables.
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use neuromass_stimulus::{OuBank, OuProcess, OuState, Stimulus, stream_key};
 
@@ -262,8 +262,9 @@ impl Simulation {
     /// between groups. Groups are contiguous ranges of nodes unless clusters of nodes
     /// joined by short delays make `K` longer ([`thread_groups`](Self::thread_groups),
     /// [`steps_between_meetings`](Self::steps_between_meetings)). The numbers are those
-    /// of one thread, bit for bit. Simulations with attached signals or observers step all
-    /// groups on the calling thread.
+    /// of one thread, bit for bit. Observers see every step as on one thread, called on the
+    /// calling thread after each meeting; simulations with attached signals step all groups
+    /// on the calling thread.
     pub fn with_threads(
         network: &Network,
         options: &SimulationOptions,
@@ -920,7 +921,9 @@ impl Simulation {
     }
 
     /// Let `observer` see `variable` of every node (times `scale`) after each step; returns
-    /// its index for [`observer`](Self::observer). Every node must have the variable.
+    /// its index for [`observer`](Self::observer). Every node must have the variable. On
+    /// several threads, the calling thread hands the observer the steps since the last
+    /// meeting, in order, after each meeting.
     pub fn add_observer(
         &mut self,
         variable: &str,
@@ -1202,7 +1205,7 @@ impl Simulation {
                 })
                 .collect(),
         };
-        if self.parts.len() > 1 && self.signals.is_empty() && self.observers.is_empty() {
+        if self.parts.len() > 1 && self.signals.is_empty() {
             self.run_parallel(end, &mut out)?;
             return Ok(out);
         }
@@ -1323,6 +1326,33 @@ impl Simulation {
             .iter()
             .map(|&n| vec![0.0; 2 * self.sync_every * n])
             .collect();
+        // Observed variables: each part stages the values of its own nodes after every
+        // step (`observed`, relative to its state) in rows like the history's; the calling
+        // thread hands them to the observers, step by step, after each meeting.
+        let mut observed: Vec<Vec<usize>> = vec![Vec::new(); self.parts.len()];
+        let gather: Vec<Vec<(usize, usize)>> = self
+            .observers
+            .iter()
+            .map(|o| {
+                o.indices
+                    .iter()
+                    .map(|&ix| {
+                        let p = self
+                            .parts
+                            .iter()
+                            .position(|p| p.state.contains(&ix))
+                            .expect("every state variable belongs to a part");
+                        observed[p].push(ix - self.parts[p].state.start);
+                        (p, observed[p].len() - 1)
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut observed_rows: Vec<Vec<f64>> = observed
+            .iter()
+            .map(|o| vec![0.0; 2 * self.sync_every * o.len()])
+            .collect();
+        let mut observers = std::mem::take(&mut self.observers);
         let shared = Shared {
             blocks: &self.blocks,
             layouts: &self.nodes,
@@ -1335,8 +1365,17 @@ impl Simulation {
                 })
                 .collect(),
             runs: self.parts.iter().map(|p| p.slot_runs.clone()).collect(),
+            observed_rows: observed_rows
+                .iter_mut()
+                .map(|s| HistoryCells {
+                    ptr: s.as_mut_ptr(),
+                    len: s.len(),
+                })
+                .collect(),
+            observed,
             barrier: SpinBarrier::new(self.parts.len()),
             diverged: AtomicBool::new(false),
+            first_diverged: AtomicU64::new(u64::MAX),
             history_len: self.history_len,
             sync_every: self.sync_every,
             dt: self.dt,
@@ -1368,6 +1407,10 @@ impl Simulation {
         let mut outputs = outputs.into_iter();
         let mut times = Some(&mut out.t);
         let mut jobs = Vec::with_capacity(self.parts.len());
+        let mut to_observe = Some(Observing {
+            observers: &mut observers[..],
+            places: &gather[..],
+        });
         let mut copies = replicas.iter_mut();
         // Cut `buffer` (which starts at index `*done` of its vector) at `range`, dropping
         // the gap before it.
@@ -1400,6 +1443,7 @@ impl Simulation {
                 step: self.step,
                 head: self.head,
                 index: jobs.len(),
+                observers: to_observe.take(),
             });
         }
         let shared = &shared;
@@ -1417,6 +1461,7 @@ impl Simulation {
             );
             results
         });
+        self.observers = observers;
         // Every copy holds every value after the last meeting.
         if let Some(copy) = replicas.first() {
             self.history.copy_from_slice(copy);
@@ -1740,8 +1785,15 @@ struct Shared<'a> {
     staging: Vec<HistoryCells>,
     /// Per part: its slot runs (where the staged values go in the history).
     runs: Vec<Vec<(usize, usize, usize)>>,
+    /// Per part: the observed values of its nodes of the steps since the last meeting, in
+    /// two banks as `staging`, `[bank][step][k]`, and which state variable `k` is
+    /// (relative to the part's state).
+    observed_rows: Vec<HistoryCells>,
+    observed: Vec<Vec<usize>>,
     barrier: SpinBarrier,
     diverged: AtomicBool,
+    /// The earliest step whose state was not finite (`u64::MAX`: none).
+    first_diverged: AtomicU64,
     history_len: usize,
     sync_every: usize,
     dt: f64,
@@ -1766,6 +1818,15 @@ struct PartJob<'a> {
     head: usize,
     /// This part's index (its place at the meetings).
     index: usize,
+    /// The observers (the first part's job, on the calling thread).
+    observers: Option<Observing<'a>>,
+}
+
+/// The observers of a parallel run and where each of their values is staged.
+struct Observing<'a> {
+    observers: &'a mut [Observer],
+    /// Per observer and value: `(part, k)`, the `k`-th observed value of that part.
+    places: &'a [Vec<(usize, usize)>],
 }
 
 impl PartJob<'_> {
@@ -1812,6 +1873,9 @@ impl PartJob<'_> {
                 self.step += 1;
                 if !finite {
                     // Stop here (the state of this step is the one to report).
+                    shared
+                        .first_diverged
+                        .fetch_min(self.step, Ordering::Relaxed);
                     shared.diverged.store(true, Ordering::Relaxed);
                     break;
                 }
@@ -1835,6 +1899,16 @@ impl PartJob<'_> {
                         *cell = v;
                     }
                 }
+                let observed = &shared.observed[self.index];
+                if !observed.is_empty() {
+                    let n = observed.len();
+                    let row = (bank * every as usize + (self.step - first_step - 1) as usize) * n;
+                    // SAFETY: as for the staging rows.
+                    let cells = unsafe { shared.observed_rows[self.index].rows_mut(row..row + n) };
+                    for (cell, &k) in cells.iter_mut().zip(observed) {
+                        *cell = self.state[k];
+                    }
+                }
                 self.head = next;
                 if self.step.is_multiple_of(shared.every) {
                     if let Some(t) = self.times.as_mut() {
@@ -1850,6 +1924,24 @@ impl PartJob<'_> {
             }
             meetings += 1;
             shared.barrier.wait(self.index, meetings);
+            if let Some(Observing { observers, places }) = self.observers.as_mut() {
+                // Every step of the interval before the first non-finite state, as one
+                // thread would have observed them.
+                let last = until.min(shared.first_diverged.load(Ordering::Relaxed) - 1);
+                for step in first_step + 1..=last {
+                    let s = (step - first_step - 1) as usize;
+                    for (o, places) in observers.iter_mut().zip(places.iter()) {
+                        for (v, &(q, k)) in o.values.iter_mut().zip(places) {
+                            let n = shared.observed[q].len();
+                            let at = (bank * every as usize + s) * n + k;
+                            // SAFETY: part `q` wrote this bank before the meeting and
+                            // writes the other bank until the next one.
+                            *v = unsafe { shared.observed_rows[q].rows(at..at + 1) }[0] * o.scale;
+                        }
+                        o.observer.observe(step as f64 * shared.dt, &o.values);
+                    }
+                }
+            }
             if shared.diverged.load(Ordering::Relaxed) {
                 return (self.step, self.head, !finite);
             }

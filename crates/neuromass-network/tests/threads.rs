@@ -3,7 +3,7 @@
 
 use neuromass_core::{Network, Node, SquareMatrix};
 use neuromass_models::{AlnNode, HopfNode, WilsonCowanNode};
-use neuromass_network::{RunOutput, SimError, Simulation, SimulationOptions};
+use neuromass_network::{RunOutput, SimError, Simulation, SimulationOptions, StepObserver};
 
 /// Deterministic pseudo-random numbers in `[0, 1)`.
 fn uniform(state: &mut u64) -> f64 {
@@ -289,4 +289,102 @@ fn divergence_in_a_clustered_split_is_reported_like_one_thread() {
     let (one, two) = (diverged(one), diverged(sim.run(100.0)));
     assert_eq!(one, two);
     assert_eq!(one.0, 3);
+}
+
+/// Every `(t, values)` an observer was handed.
+#[derive(Default)]
+struct Recorder(Vec<(f64, Vec<f64>)>);
+
+impl StepObserver for Recorder {
+    fn observe(&mut self, t_ms: f64, values: &[f64]) {
+        self.0.push((t_ms, values.to_vec()));
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// What the observer `id` of `sim` recorded.
+fn recorded(sim: &Simulation, id: usize) -> &[(f64, Vec<f64>)] {
+    &sim.observer(id)
+        .and_then(|o| o.as_any().downcast_ref::<Recorder>())
+        .expect("a recorder")
+        .0
+}
+
+#[test]
+fn observers_see_every_step_on_any_thread_count() {
+    // Two observers of different variables, in chunks that end between meetings, on a
+    // network that meets every step and one that meets every 16 steps or more.
+    for net in [
+        noisy_aln_network(20),
+        random_network_delays(noisy_aln_nodes(20), 0.03, 9, 1.5),
+    ] {
+        let observe = |threads: usize| {
+            let mut sim = Simulation::with_threads(&net, &options(), threads).unwrap();
+            let rates = sim
+                .add_observer("r_mean_EXC", 1000.0, Box::new(Recorder::default()))
+                .unwrap();
+            let currents = sim
+                .add_observer("I_A_EXC", 1.0, Box::new(Recorder::default()))
+                .unwrap();
+            let first = sim.run(33.3).unwrap();
+            let out = joined(first, &sim.run(16.7).unwrap());
+            let seen = (
+                recorded(&sim, rates).to_vec(),
+                recorded(&sim, currents).to_vec(),
+            );
+            (out, seen)
+        };
+        let (reference, seen) = observe(1);
+        assert_eq!(seen.0.len(), 500);
+        assert_eq!(seen.0[0].0, 0.1);
+        assert_eq!(seen.0[0].1.len(), 20);
+        assert_eq!(
+            seen.0[499].1[7],
+            1000.0 * reference.nodes[7].get("r_mean_EXC").unwrap()[99]
+        );
+        for threads in [2, 3] {
+            let (out, other) = observe(threads);
+            assert_identical(&reference, &out, &format!("{threads} threads, observed"));
+            assert!(
+                seen == other,
+                "{threads} threads: the observers saw other values"
+            );
+        }
+    }
+}
+
+#[test]
+fn observers_stop_before_a_divergence_on_any_thread_count() {
+    let mut hopf = HopfNode::default();
+    hopf.mass.params.x_ext = 1e6;
+    let nodes: Vec<Node> = vec![
+        HopfNode::default().into(),
+        HopfNode::default().into(),
+        hopf.into(),
+        HopfNode::default().into(),
+    ];
+    let net = Network::new(nodes, SquareMatrix::zeros(4), SquareMatrix::zeros(4)).unwrap();
+    let observe = |threads: usize| {
+        let mut sim = Simulation::with_threads(&net, &options(), threads).unwrap();
+        let id = sim
+            .add_observer("x", 1.0, Box::new(Recorder::default()))
+            .unwrap();
+        let err = diverged(sim.run(100.0));
+        (err, recorded(&sim, id).to_vec())
+    };
+    let (err, seen) = observe(1);
+    assert!(!seen.is_empty());
+    assert!(seen.iter().all(|(_, v)| v.iter().all(|x| x.is_finite())));
+    // The last observed step is the one before the divergence.
+    assert!((seen.last().unwrap().0 + 0.1 - err.1).abs() < 1e-9);
+    for threads in [2, 4] {
+        let (other_err, other) = observe(threads);
+        assert_eq!(err, other_err);
+        assert!(
+            seen == other,
+            "{threads} threads: the observers saw other values"
+        );
+    }
 }

@@ -667,15 +667,25 @@ impl RunConfig {
 
     /// Build, attach inputs and BOLD, run; everything the run produced.
     pub fn run_all(&mut self) -> Result<RunArtifacts, ConfigError> {
-        self.run_with(true)
+        self.integrate(true, 1)
+    }
+
+    /// [`run_all`](Self::run_all) with the network split over `threads` threads
+    /// ([`Simulation::with_threads`]: the same numbers as one thread).
+    pub fn run_on(&mut self, threads: usize) -> Result<RunArtifacts, ConfigError> {
+        self.integrate(true, threads)
     }
 
     /// [`run_all`](Self::run_all), optionally without describing the resolved
     /// configuration (explorations store their base model once instead).
     pub fn run_with(&mut self, describe: bool) -> Result<RunArtifacts, ConfigError> {
+        self.integrate(describe, 1)
+    }
+
+    fn integrate(&mut self, describe: bool, threads: usize) -> Result<RunArtifacts, ConfigError> {
         self.resolve_seed();
         let (network, options) = self.build()?;
-        let mut sim = Simulation::new(&network, &options)?;
+        let mut sim = Simulation::with_threads(&network, &options, threads)?;
         self.attach_inputs(&network, &mut sim)?;
         let bold_id = match &self.bold {
             None => None,

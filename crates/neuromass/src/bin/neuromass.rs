@@ -35,6 +35,9 @@ enum Command {
         /// `WCnode_0.WCmassEXC_0.tau` or `*EXC*.ext_drive`.
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
+        /// Threads integrating the network (0: all cores); the numbers do not depend on it.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
     },
     /// Run a parameter exploration described in TOML; results go to one HDF5 file.
     Explore(ExploreArgs),
@@ -88,7 +91,12 @@ enum ExploreCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { model, out, set } => run(model, out, set),
+        Command::Run {
+            model,
+            out,
+            set,
+            threads,
+        } => run(model, out, set, threads),
         Command::Explore(args) => explore(args),
         Command::Bench(args) => bench(args),
         Command::AlnTable(args) => neuromass::aln_table_cli::run(&args),
@@ -102,7 +110,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(model: Option<PathBuf>, out: PathBuf, set: Vec<String>) -> Result<()> {
+fn run(model: Option<PathBuf>, out: PathBuf, set: Vec<String>, threads: usize) -> Result<()> {
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     let (mut config, source) = match &model {
         Some(path) => (RunConfig::from_file(path)?, path.display().to_string()),
         None => (
@@ -124,7 +136,7 @@ fn run(model: Option<PathBuf>, out: PathBuf, set: Vec<String>) -> Result<()> {
         eprintln!("warning: {warning}");
     }
     let started = Instant::now();
-    let artifacts = config.run_all()?;
+    let artifacts = config.run_on(threads)?;
     let elapsed = started.elapsed();
     let (output, resolved) = (&artifacts.output, &artifacts.resolved);
     output
@@ -137,11 +149,16 @@ fn run(model: Option<PathBuf>, out: PathBuf, set: Vec<String>) -> Result<()> {
     let steps = resolved["steps"].as_u64().unwrap_or(0);
     println!("model:    {source}");
     println!(
-        "run:      {} nodes, {} ms at dt = {} ms ({steps} steps) in {:.3} s, seed {}",
+        "run:      {} nodes, {} ms at dt = {} ms ({steps} steps) in {:.3} s{}, seed {}",
         output.nodes.len(),
         config.duration,
         config.dt,
         elapsed.as_secs_f64(),
+        if threads > 1 {
+            format!(" on {threads} threads")
+        } else {
+            String::new()
+        },
         config.seed.unwrap_or(0)
     );
     let skip = output.t.len() / 10; // leave out the initial transient
