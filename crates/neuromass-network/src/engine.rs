@@ -262,9 +262,9 @@ impl Simulation {
     /// between groups. Groups are contiguous ranges of nodes unless clusters of nodes
     /// joined by short delays make `K` longer ([`thread_groups`](Self::thread_groups),
     /// [`steps_between_meetings`](Self::steps_between_meetings)). The numbers are those
-    /// of one thread, bit for bit. Observers see every step as on one thread, called on the
-    /// calling thread after each meeting; simulations with attached signals step all groups
-    /// on the calling thread.
+    /// of one thread, bit for bit, with attached signals (each group drives its own nodes)
+    /// and observers (they see every step in order, handed over by the calling thread after
+    /// each meeting).
     pub fn with_threads(
         network: &Network,
         options: &SimulationOptions,
@@ -1205,7 +1205,7 @@ impl Simulation {
                 })
                 .collect(),
         };
-        if self.parts.len() > 1 && self.signals.is_empty() {
+        if self.parts.len() > 1 {
             self.run_parallel(end, &mut out)?;
             return Ok(out);
         }
@@ -1354,7 +1354,6 @@ impl Simulation {
             .collect();
         let mut observers = std::mem::take(&mut self.observers);
         let shared = Shared {
-            blocks: &self.blocks,
             layouts: &self.nodes,
             recorded: &self.recorded,
             staging: staging
@@ -1426,14 +1425,26 @@ impl Simulation {
             *done = range.end;
             own
         }
+        // Each part drives its own nodes' signals, in their order of attachment (with the
+        // original position, to put them back in order afterwards).
+        let mut signals: Vec<Vec<(usize, AttachedSignal)>> =
+            self.parts.iter().map(|_| Vec::new()).collect();
+        for (k, signal) in std::mem::take(&mut self.signals).into_iter().enumerate() {
+            signals[owner[signal.node]].push((k, signal));
+        }
+        let mut blocks = &mut self.blocks[..];
         let (mut s_done, mut i_done, mut e_done) = (0, 0, 0);
-        for part in &mut self.parts {
+        for (part, signals) in self.parts.iter_mut().zip(&mut signals) {
             let s = cut(&mut state, &mut s_done, &part.state);
             let i = cut(&mut inputs, &mut i_done, &part.inputs);
             let e = cut(&mut external, &mut e_done, &part.external);
             let n = outputs.next().expect("one output list per part");
+            let (b, rest) = std::mem::take(&mut blocks).split_at_mut(part.blocks.len());
+            blocks = rest;
             jobs.push(PartJob {
                 part,
+                blocks: b,
+                signals,
                 state: s,
                 inputs: i,
                 external: e,
@@ -1462,6 +1473,9 @@ impl Simulation {
             results
         });
         self.observers = observers;
+        let mut signals: Vec<(usize, AttachedSignal)> = signals.into_iter().flatten().collect();
+        signals.sort_unstable_by_key(|s| s.0);
+        self.signals = signals.into_iter().map(|s| s.1).collect();
         // Every copy holds every value after the last meeting.
         if let Some(copy) = replicas.first() {
             self.history.copy_from_slice(copy);
@@ -1777,7 +1791,6 @@ impl HistoryCells {
 
 /// What the threads of a parallel run share.
 struct Shared<'a> {
-    blocks: &'a [BlockSlot],
     layouts: &'a [NodeLayout],
     recorded: &'a [Vec<usize>],
     /// Per part: its newest values of the steps since the last meeting, in two banks
@@ -1805,6 +1818,10 @@ struct Shared<'a> {
 /// One part's share of a parallel run: its ranges of the buffers.
 struct PartJob<'a> {
     part: &'a mut Part,
+    /// The part's blocks.
+    blocks: &'a mut [BlockSlot],
+    /// The signals driving the part's nodes, each with its place among all signals.
+    signals: &'a mut [(usize, AttachedSignal)],
     state: &'a mut [f64],
     inputs: &'a mut [f64],
     external: &'a mut [f64],
@@ -1839,7 +1856,7 @@ impl PartJob<'_> {
         let len = shared.history_len;
         let every = shared.sync_every as u64;
         let mut scratch = vec![0.0; shared.scratch_len];
-        let blocks = &shared.blocks[part.blocks.clone()];
+        let (b0, blocks) = (part.blocks.start, &mut *self.blocks);
         let mut meetings = 0;
         let own: usize = part.slot_runs.iter().map(|r| r.2).sum();
         // The largest bank of another part, copied here at each meeting.
@@ -1858,10 +1875,29 @@ impl PartJob<'_> {
                     self.state,
                     self.inputs,
                 );
+                // Noise assigns its channels; signals add, so they need the others cleared
+                // (as on one thread).
+                if !self.signals.is_empty() {
+                    self.external.fill(0.0);
+                }
                 let (external, targets) = (&mut *self.external, &part.noise_targets);
                 part.noise
                     .next_with(shared.dt, |k, v| external[targets[k]] = v);
-                for b in blocks {
+                for (_, s) in self.signals.iter_mut() {
+                    let v = s.signal.sample(self.step, shared.dt);
+                    match s.drive {
+                        Drive::Channel(e) => self.external[e - e0] += v,
+                        Drive::Param {
+                            block,
+                            instance,
+                            index,
+                            base,
+                        } => blocks[block - b0]
+                            .block
+                            .set_param(instance, index, base + v),
+                    }
+                }
+                for b in blocks.iter() {
                     finite &= b.block.euler_step(
                         &mut self.state[b.state.0 - s0..b.state.1 - s0],
                         &self.inputs[b.inputs.0 - i0..b.inputs.1 - i0],

@@ -3,7 +3,9 @@
 
 use neuromass_core::{Network, Node, SquareMatrix};
 use neuromass_models::{AlnNode, HopfNode, WilsonCowanNode};
-use neuromass_network::{RunOutput, SimError, Simulation, SimulationOptions, StepObserver};
+use neuromass_network::{
+    RunOutput, SimError, Simulation, SimulationOptions, StepObserver, Stimulus, Target,
+};
 
 /// Deterministic pseudo-random numbers in `[0, 1)`.
 fn uniform(state: &mut u64) -> f64 {
@@ -385,6 +387,47 @@ fn observers_stop_before_a_divergence_on_any_thread_count() {
         assert!(
             seen == other,
             "{threads} threads: the observers saw other values"
+        );
+    }
+}
+
+#[test]
+fn stimuli_drive_threaded_runs_as_one_thread() {
+    // Noise added to every EXC input, a sine on three nodes' `ext_exc_current` parameter
+    // and a pulse on one INH input, over two chunks; on a network that meets every step.
+    let net = noisy_aln_network(20);
+    let drive = |threads: usize| -> RunOutput {
+        let mut sim = Simulation::with_threads(&net, &options(), threads).unwrap();
+        let noise = Stimulus::ornstein_uhlenbeck(20, 0.1, 0.2, 5.0).unwrap();
+        let added = sim
+            .drive(&noise, &Target::new("input_0").mass("EXC"), 100.0)
+            .unwrap();
+        assert_eq!(added, 20);
+        let sine = Stimulus::sinusoidal(3, 0.3, 20.0).unwrap();
+        let target = Target::new("ext_exc_current")
+            .nodes([3, 12, 17])
+            .mass("EXC");
+        assert_eq!(sim.drive(&sine, &target, 100.0).unwrap(), 3);
+        let pulse = Stimulus::step(1, 0.5).unwrap().start(20.0).unwrap();
+        let target = Target::new("input_0").nodes([19]).mass("INH");
+        assert_eq!(sim.drive(&pulse, &target, 100.0).unwrap(), 1);
+        let first = sim.run(60.0).unwrap();
+        joined(first, &sim.run(40.0).unwrap())
+    };
+    let reference = drive(1);
+    let quiet = Simulation::new(&net, &options())
+        .unwrap()
+        .run(100.0)
+        .unwrap();
+    assert_ne!(
+        reference.nodes[12].data, quiet.nodes[12].data,
+        "the stimuli change the run"
+    );
+    for threads in [2, 3] {
+        assert_identical(
+            &reference,
+            &drive(threads),
+            &format!("{threads} threads, driven"),
         );
     }
 }
