@@ -90,6 +90,19 @@ fn assert_identical(a: &RunOutput, b: &RunOutput, what: &str) {
     }
 }
 
+/// `n` default Hopf nodes.
+fn hopf_nodes(n: usize) -> Vec<Node> {
+    (0..n).map(|_| HopfNode::default().into()).collect()
+}
+
+/// `nodes` with a Hopf node driven to infinity inserted at `at`.
+fn with_diverging_hopf(mut nodes: Vec<Node>, at: usize) -> Vec<Node> {
+    let mut hopf = HopfNode::default();
+    hopf.mass.params.x_ext = 1e6;
+    nodes.insert(at, hopf.into());
+    nodes
+}
+
 /// The node and time of a run's divergence (panics if it did not diverge).
 fn diverged(run: Result<RunOutput, SimError>) -> (usize, f64) {
     match run {
@@ -152,13 +165,8 @@ fn threaded_runs_continue_in_chunks_and_from_checkpoints() {
 
 #[test]
 fn threaded_runs_report_divergence_like_one_thread() {
-    let mut hopf = HopfNode::default();
-    hopf.mass.params.x_ext = 1e6;
-    let nodes: Vec<Node> = vec![
-        WilsonCowanNode::default().into(),
-        WilsonCowanNode::default().into(),
-        hopf.into(),
-    ];
+    let wc = || WilsonCowanNode::default().into();
+    let nodes = with_diverging_hopf(vec![wc(), wc()], 2);
     let net = Network::new(nodes, SquareMatrix::zeros(3), SquareMatrix::zeros(3)).unwrap();
     let one = Simulation::new(&net, &options()).unwrap().run(100.0);
     let two = Simulation::with_threads(&net, &options(), 2)
@@ -264,14 +272,7 @@ fn clusters_joined_by_short_delays_share_a_thread() {
 #[test]
 fn divergence_in_a_clustered_split_is_reported_like_one_thread() {
     // Nodes 0 and 2 share a thread (short delay), 1 and 3 the other; node 3 diverges.
-    let mut hopf = HopfNode::default();
-    hopf.mass.params.x_ext = 1e6;
-    let nodes: Vec<Node> = vec![
-        HopfNode::default().into(),
-        HopfNode::default().into(),
-        HopfNode::default().into(),
-        hopf.into(),
-    ];
+    let nodes = with_diverging_hopf(hopf_nodes(3), 3);
     let mut c = SquareMatrix::zeros(4);
     let mut d = SquareMatrix::zeros(4);
     for (i, j, delay) in [
@@ -359,14 +360,7 @@ fn observers_see_every_step_on_any_thread_count() {
 
 #[test]
 fn observers_stop_before_a_divergence_on_any_thread_count() {
-    let mut hopf = HopfNode::default();
-    hopf.mass.params.x_ext = 1e6;
-    let nodes: Vec<Node> = vec![
-        HopfNode::default().into(),
-        HopfNode::default().into(),
-        hopf.into(),
-        HopfNode::default().into(),
-    ];
+    let nodes = with_diverging_hopf(hopf_nodes(3), 2);
     let net = Network::new(nodes, SquareMatrix::zeros(4), SquareMatrix::zeros(4)).unwrap();
     let observe = |threads: usize| {
         let mut sim = Simulation::with_threads(&net, &options(), threads).unwrap();
