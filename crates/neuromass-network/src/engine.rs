@@ -224,6 +224,8 @@ pub struct Simulation {
     external: Vec<f64>,
     /// The network's nodes in groups, one per thread (one group on one thread).
     parts: Vec<Part>,
+    /// Each node's part.
+    part_of: Vec<usize>,
     /// State index of each history slot.
     slot_state: Vec<usize>,
     /// Delay history: one ring of `history_len` values per slot, stored twice in a row
@@ -748,6 +750,7 @@ impl Simulation {
             blocks: slots,
             state,
             parts,
+            part_of,
             slot_state,
             history,
             history_len,
@@ -1394,14 +1397,8 @@ impl Simulation {
             .iter()
             .map(|p| Vec::with_capacity(p.nodes.len()))
             .collect();
-        let mut owner = vec![0; out.nodes.len()];
-        for (p, part) in self.parts.iter().enumerate() {
-            for &n in &part.nodes {
-                owner[n] = p;
-            }
-        }
-        for (n, node) in out.nodes.iter_mut().enumerate() {
-            outputs[owner[n]].push(node);
+        for (node, &p) in out.nodes.iter_mut().zip(&self.part_of) {
+            outputs[p].push(node);
         }
         let mut outputs = outputs.into_iter();
         let mut times = Some(&mut out.t);
@@ -1430,7 +1427,7 @@ impl Simulation {
         let mut signals: Vec<Vec<(usize, AttachedSignal)>> =
             self.parts.iter().map(|_| Vec::new()).collect();
         for (k, signal) in std::mem::take(&mut self.signals).into_iter().enumerate() {
-            signals[owner[signal.node]].push((k, signal));
+            signals[self.part_of[signal.node]].push((k, signal));
         }
         let mut blocks = &mut self.blocks[..];
         let (mut s_done, mut i_done, mut e_done) = (0, 0, 0);
