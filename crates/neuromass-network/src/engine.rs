@@ -185,6 +185,33 @@ struct AttachedSignal {
     signal: Box<dyn InputSignal>,
 }
 
+impl AttachedSignal {
+    /// Add this step's sample to its channel, or set its parameter to base + sample.
+    /// `external` and `blocks` start at external channel and block `offsets` (a part's
+    /// share of the buffers).
+    fn apply(
+        &mut self,
+        step: u64,
+        dt: f64,
+        external: &mut [f64],
+        blocks: &mut [BlockSlot],
+        offsets: (usize, usize),
+    ) {
+        let v = self.signal.sample(step, dt);
+        match self.drive {
+            Drive::Channel(e) => external[e - offsets.0] += v,
+            Drive::Param {
+                block,
+                instance,
+                index,
+                base,
+            } => blocks[block - offsets.1]
+                .block
+                .set_param(instance, index, base + v),
+        }
+    }
+}
+
 /// Where a node-level variable lives in the flat state.
 #[derive(Debug, Clone)]
 struct NodeLayout {
@@ -1259,18 +1286,13 @@ impl Simulation {
                 .next_with(self.dt, |k, v| external[targets[k]] = v);
         }
         for s in &mut self.signals {
-            let v = s.signal.sample(self.step, self.dt);
-            match s.drive {
-                Drive::Channel(e) => self.external[e] += v,
-                Drive::Param {
-                    block,
-                    instance,
-                    index,
-                    base,
-                } => self.blocks[block]
-                    .block
-                    .set_param(instance, index, base + v),
-            }
+            s.apply(
+                self.step,
+                self.dt,
+                &mut self.external,
+                &mut self.blocks,
+                (0, 0),
+            );
         }
         let dt = self.dt;
         let mut finite = true;
@@ -1858,6 +1880,8 @@ impl PartJob<'_> {
         let own: usize = part.slot_runs.iter().map(|r| r.2).sum();
         // The largest bank of another part, copied here at each meeting.
         let mut incoming = vec![0.0; shared.staging.iter().map(|s| s.len / 2).max().unwrap_or(0)];
+        // The calling thread's view of every part's observed row of one step.
+        let mut rows: Vec<&[f64]> = Vec::with_capacity(shared.observed.len());
         while self.step < shared.end {
             // Steps until the next meeting (at multiples of `every`, and at the end).
             let until = ((self.step / every + 1) * every).min(shared.end);
@@ -1881,18 +1905,7 @@ impl PartJob<'_> {
                 part.noise
                     .next_with(shared.dt, |k, v| external[targets[k]] = v);
                 for (_, s) in self.signals.iter_mut() {
-                    let v = s.signal.sample(self.step, shared.dt);
-                    match s.drive {
-                        Drive::Channel(e) => self.external[e - e0] += v,
-                        Drive::Param {
-                            block,
-                            instance,
-                            index,
-                            base,
-                        } => blocks[block - b0]
-                            .block
-                            .set_param(instance, index, base + v),
-                    }
+                    s.apply(self.step, shared.dt, self.external, blocks, (e0, b0));
                 }
                 for b in blocks.iter() {
                     finite &= b.block.euler_step(
@@ -1963,13 +1976,20 @@ impl PartJob<'_> {
                 let last = until.min(shared.first_diverged.load(Ordering::Relaxed) - 1);
                 for step in first_step + 1..=last {
                     let s = (step - first_step - 1) as usize;
+                    // Each part's observed values of this step.
+                    rows.clear();
+                    rows.extend(shared.observed_rows.iter().zip(&shared.observed).map(
+                        |(cells, observed)| {
+                            let n = observed.len();
+                            let row = (bank * every as usize + s) * n;
+                            // SAFETY: the part wrote this bank before the meeting and
+                            // writes the other bank until the next one.
+                            unsafe { cells.rows(row..row + n) }
+                        },
+                    ));
                     for (o, places) in observers.iter_mut().zip(places.iter()) {
                         for (v, &(q, k)) in o.values.iter_mut().zip(places) {
-                            let n = shared.observed[q].len();
-                            let at = (bank * every as usize + s) * n + k;
-                            // SAFETY: part `q` wrote this bank before the meeting and
-                            // writes the other bank until the next one.
-                            *v = unsafe { shared.observed_rows[q].rows(at..at + 1) }[0] * o.scale;
+                            *v = rows[q][k] * o.scale;
                         }
                         o.observer.observe(step as f64 * shared.dt, &o.values);
                     }
