@@ -922,17 +922,16 @@ impl CouplingBuilder {
     }
 
     /// Start a dense coupling evaluated source by source, for `targets` targets reading
-    /// `sources` (state index per source, `u32::MAX` for none) with `columns` weight
-    /// columns (at most [`FAN_OUT_COLUMNS`]); additive. Returns its index for
+    /// `sources` (state index per source, `u32::MAX` for none) with weight columns of
+    /// transforms `columns` (one to [`FAN_OUT_COLUMNS`]); additive. Returns its index for
     /// [`set_fan_out_target`](Self::set_fan_out_target). It is evaluated after everything
     /// else, its targets in order.
     pub(crate) fn begin_fan_out(
         &mut self,
         sources: &[u32],
         targets: usize,
-        columns: usize,
+        columns: &[WeightTransform],
     ) -> usize {
-        assert!((1..=FAN_OUT_COLUMNS).contains(&columns));
         self.fan_outs.push(FanOut::new(sources, targets, columns));
         self.fan_outs.len() - 1
     }
@@ -1286,35 +1285,46 @@ mod tests {
             })
             .collect();
         let lag = |t: usize, j: usize| (t * 7 + j * 3) % 6;
-        for simd in [false, true] {
+        // Every mix of transforms: one sum each, both, and columns sharing a sum.
+        let mixes: [&[WeightTransform]; 5] = [
+            &[Linear],
+            &[Squared],
+            &[Linear, Squared],
+            &[Squared, Linear],
+            &[Linear, Squared, Linear, Squared],
+        ];
+        for (mix, simd) in mixes.iter().flat_map(|m| [(m, false), (m, true)]) {
+            let k = mix.len();
             let mut b = CouplingBuilder::default();
-            let f = b.begin_fan_out(&sources, targets, 2);
+            let f = b.begin_fan_out(&sources, targets, mix);
             for t in (0..targets).filter(|&t| t != 7) {
-                let columns = [(vec![2 * t], Linear), (vec![2 * t + 1], Squared)];
+                let columns: Vec<(Vec<usize>, WeightTransform)> = mix
+                    .iter()
+                    .enumerate()
+                    .map(|(c, &w)| (vec![k * t + c], w))
+                    .collect();
                 b.set_fan_out_target(f, t, &columns, &rows[t], |j| lag(t, j));
             }
-            let mut p = b.finish(2 * targets);
+            let mut p = b.finish(k * targets);
             p.set_offsets(|src, lag| 10 * src + 5 - lag);
             p.use_simd(simd);
             assert_eq!(p.max_lag(), 5);
-            let mut inputs = vec![f64::NAN; 2 * targets];
+            let mut inputs = vec![f64::NAN; k * targets];
             p.apply(HistoryView::new(&history), &[], &mut inputs);
             for t in 0..targets {
-                let mut sums = [0.0; 2];
-                for j in (0..n).filter(|&j| sources[j] != u32::MAX) {
-                    let h = history[10 * j + 5 - lag(t, j)];
-                    sums[0] += rows[t][j] * h;
-                    sums[1] += rows[t][j] * rows[t][j] * h;
-                }
-                for c in 0..2 {
-                    let got = inputs[2 * t + c];
+                for (c, w) in mix.iter().enumerate() {
+                    let mut sum = 0.0;
+                    for j in (0..n).filter(|&j| sources[j] != u32::MAX) {
+                        sum += w.apply(rows[t][j]) * history[10 * j + 5 - lag(t, j)];
+                    }
+                    let got = inputs[k * t + c];
                     if t == 6 || t == 7 {
                         assert!(got.is_nan(), "target {t} reads nothing and feeds nothing");
                     } else {
                         assert_eq!(
                             got.to_bits(),
-                            sums[c].to_bits(),
-                            "simd {simd}, target {t}, column {c}"
+                            sum.to_bits(),
+                            "{mix:?}, simd {simd}, target {t}, column {c}"
                         );
                     }
                 }

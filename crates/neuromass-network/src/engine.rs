@@ -572,7 +572,11 @@ impl Simulation {
                 .zip(&dense)
                 .map(|((builder, nodes), &dense)| {
                     (dense && kind == CouplingKind::Additive && family.len() <= FAN_OUT_COLUMNS)
-                        .then(|| builder.begin_fan_out(&source_index, nodes.len(), family.len()))
+                        .then(|| {
+                            let transforms: Vec<WeightTransform> =
+                                family.iter().map(|c| c.weights).collect();
+                            builder.begin_fan_out(&source_index, nodes.len(), &transforms)
+                        })
                 })
                 .collect();
             for (i, node) in network.nodes().iter().enumerate() {

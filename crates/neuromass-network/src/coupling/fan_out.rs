@@ -8,11 +8,15 @@
 //! still runs over the sources in order (`((0 + w_0 h_0) + w_1 h_1) + ...`, one weight
 //! column at a time), whatever the blocking, the lanes or the CPU.
 //!
-//! Layouts, with `S` sources, targets padded to whole quads, `K` weight columns:
-//! offsets (lags before [`FanOut::set_offsets`]) `[quad][source][lane]`, weights
-//! `[quad][source][column][lane]`: the entries of one target are contiguous enough to be
-//! written row by row when the plan is built, and one block of sources of one quad is a
-//! short contiguous run when it is read.
+//! A family's weight columns are transforms of one connectivity entry (ALN's mean coupling
+//! weighs by `C_ij`, its variance coupling by `C_ij^2`), so only the entry is stored and
+//! the kernel squares it where a column needs it: one weight stream for both couplings.
+//! Columns with the same transform share one sum.
+//!
+//! Layouts, with `S` sources, targets padded to whole quads: offsets (lags before
+//! [`FanOut::set_offsets`]) and connectivity entries `[quad][source][lane]`: the entries of
+//! one target are contiguous enough to be written row by row when the plan is built, and
+//! one block of sources of one quad is a short contiguous run when it is read.
 
 use super::{HistoryView, Write, store};
 use neuromass_core::WeightTransform;
@@ -20,11 +24,38 @@ use neuromass_core::WeightTransform;
 /// Sources whose rings are read together by all targets before the next block's.
 const BLOCK: usize = 8;
 
+/// The sums a fan-out computes per target: over `C_ij h_j` and/or over `C_ij^2 h_j`, in
+/// that order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sums {
+    Linear,
+    Squared,
+    Both,
+}
+
+impl Sums {
+    fn count(self) -> usize {
+        match self {
+            Sums::Both => 2,
+            _ => 1,
+        }
+    }
+
+    /// The sum a column of transform `t` reads.
+    fn of(self, t: WeightTransform) -> usize {
+        match (self, t) {
+            (Sums::Both, WeightTransform::Squared) => 1,
+            _ => 0,
+        }
+    }
+}
+
 /// One dense coupling family of a part, evaluated source by source.
 #[derive(Debug, Clone)]
 pub(super) struct FanOut {
-    /// Weight columns (at most [`MAX_COLUMNS`]).
-    columns: usize,
+    /// Each weight column's transform (at most [`MAX_COLUMNS`] columns).
+    transforms: Vec<WeightTransform>,
+    sums: Sums,
     /// Target quads (targets `4 q .. 4 q + 4`).
     quads: usize,
     /// State index of each source, `u32::MAX` where the node lacks the variable.
@@ -36,12 +67,12 @@ pub(super) struct FanOut {
     /// `[quad][source][lane]`: lags in steps, history offsets after `set_offsets`.
     offsets: Vec<u32>,
     offsets_set: bool,
-    /// `[quad][source][column][lane]`.
+    /// `[quad][source][lane]`: the connectivity entries (0 where nothing is read).
     weights: Vec<f64>,
-    /// Per target, in order: the writes of its column sums (`Write::column`).
+    /// Per target, in order: the writes of its sums (`Write::column`: the sum's index).
     writes: Vec<Write>,
     write_ends: Vec<u32>,
-    /// `[quad][column][lane]` sums of the step.
+    /// `[quad][sum][lane]` sums of the step.
     acc: Vec<f64>,
 }
 
@@ -50,28 +81,37 @@ pub(crate) const MAX_COLUMNS: usize = 4;
 
 impl FanOut {
     /// An empty fan-out over `sources` (state index per source node, `u32::MAX` for
-    /// none) for `targets` targets and `columns` weight columns.
-    pub(super) fn new(sources: &[u32], targets: usize, columns: usize) -> Self {
+    /// none) for `targets` targets and weight columns of transforms `transforms` (one to
+    /// [`MAX_COLUMNS`]).
+    pub(super) fn new(sources: &[u32], targets: usize, transforms: &[WeightTransform]) -> Self {
+        assert!((1..=MAX_COLUMNS).contains(&transforms.len()));
         let quads = targets.div_ceil(4);
         let n = sources.len();
+        let has = |t| transforms.contains(&t);
+        let sums = match (has(WeightTransform::Linear), has(WeightTransform::Squared)) {
+            (true, true) => Sums::Both,
+            (false, true) => Sums::Squared,
+            _ => Sums::Linear,
+        };
         FanOut {
-            columns,
+            transforms: transforms.to_vec(),
+            sums,
             quads,
             source_state: sources.to_vec(),
             min_lag: vec![u32::MAX; n],
             max_lag: 0,
             offsets: vec![0; quads * n * 4],
             offsets_set: false,
-            weights: vec![0.0; quads * n * columns * 4],
+            weights: vec![0.0; quads * n * 4],
             writes: Vec::new(),
             write_ends: Vec::with_capacity(quads * 4),
-            acc: vec![0.0; quads * columns * 4],
+            acc: vec![0.0; quads * sums.count() * 4],
         }
     }
 
     /// Set target `target`'s row (targets in increasing order, each at most once; targets
-    /// skipped read nothing): `columns[c]` is
-    /// the inputs column `c` feeds and its weight transform, source `j` weighted by
+    /// skipped read nothing): `columns[c]` is the inputs column `c` feeds and its weight
+    /// transform (those given to [`new`](Self::new)), source `j` weighted by
     /// `transform(connectivity[j])` at lag `lag(j)` steps. Columns whose weights are all
     /// zero feed nothing.
     pub(super) fn set_target(
@@ -81,41 +121,45 @@ impl FanOut {
         connectivity: &[f64],
         lag: impl Fn(usize) -> usize,
     ) {
-        debug_assert!(columns.len() == self.columns && target >= self.write_ends.len());
+        debug_assert!(
+            columns
+                .iter()
+                .map(|c| c.1)
+                .eq(self.transforms.iter().copied())
+                && target >= self.write_ends.len()
+        );
         // Targets skipped so far read nothing.
         self.write_ends.resize(target, self.writes.len() as u32);
-        let (q, lane, n, k) = (
-            target / 4,
-            target % 4,
-            self.source_state.len(),
-            self.columns,
-        );
+        let (q, lane, n) = (target / 4, target % 4, self.source_state.len());
         let mut used = [false; MAX_COLUMNS];
         let offsets = &mut self.offsets[q * n * 4..(q + 1) * n * 4];
-        let weights = &mut self.weights[q * n * k * 4..(q + 1) * n * k * 4];
+        let weights = &mut self.weights[q * n * 4..(q + 1) * n * 4];
         for (j, &c) in connectivity.iter().enumerate().take(n) {
             if c == 0.0 || self.source_state[j] == u32::MAX {
                 continue;
             }
             let mut any = false;
             for (col, (_, transform)) in columns.iter().enumerate() {
+                // (A squared weight may underflow to 0 while the entry is not: the kernel
+                // squares it to the same 0.)
                 let w = transform.apply(c);
-                weights[(j * k + col) * 4 + lane] = w;
                 used[col] |= w != 0.0;
                 any |= w != 0.0;
             }
             if any {
+                weights[j * 4 + lane] = c;
                 let l = lag(j).min(u32::MAX as usize - 1) as u32;
                 offsets[j * 4 + lane] = l;
                 self.min_lag[j] = self.min_lag[j].min(l);
                 self.max_lag = self.max_lag.max(l);
             }
         }
-        for (col, (feeds, _)) in columns.iter().enumerate() {
+        for (col, (feeds, transform)) in columns.iter().enumerate() {
             if used[col] {
+                let sum = self.sums.of(*transform);
                 self.writes.extend(feeds.iter().map(|&input| Write {
                     input,
-                    column: col,
+                    column: sum,
                     assign: false,
                     weight: 0.0,
                 }));
@@ -194,14 +238,13 @@ impl FanOut {
     ) {
         // SAFETY: forwarded from this function's contract.
         unsafe {
-            match self.columns {
-                1 => self.accumulate::<SIMD, 1>(history),
-                2 => self.accumulate::<SIMD, 2>(history),
-                3 => self.accumulate::<SIMD, 3>(history),
-                _ => self.accumulate::<SIMD, 4>(history),
+            match self.sums {
+                Sums::Linear => self.accumulate::<SIMD, true, false>(history),
+                Sums::Squared => self.accumulate::<SIMD, false, true>(history),
+                Sums::Both => self.accumulate::<SIMD, true, true>(history),
             }
         }
-        let k = self.columns;
+        let k = self.sums.count();
         let mut start = 0;
         for (target, &end) in self.write_ends.iter().enumerate() {
             let (q, lane) = (target / 4, target % 4);
@@ -212,33 +255,41 @@ impl FanOut {
         }
     }
 
-    /// The sums of all targets into `acc`.
+    /// The sums of all targets into `acc`: with `LIN`, sum 0 over `C_ij h_j`; with `SQ`,
+    /// the next over `C_ij^2 h_j`.
     ///
     /// # Safety
     ///
     /// As for [`apply`](Self::apply).
     #[inline(always)]
-    unsafe fn accumulate<const SIMD: bool, const K: usize>(&mut self, history: HistoryView<'_>) {
-        debug_assert!(self.columns == K);
-        let n = self.source_state.len();
+    unsafe fn accumulate<const SIMD: bool, const LIN: bool, const SQ: bool>(
+        &mut self,
+        history: HistoryView<'_>,
+    ) {
+        let (n, k) = (self.source_state.len(), self.sums.count());
+        debug_assert!(k == usize::from(LIN) + usize::from(SQ));
         self.acc.fill(0.0);
         #[cfg(target_arch = "x86_64")]
         if SIMD {
             // SAFETY: forwarded from this function's contract.
-            unsafe { avx2::accumulate::<K>(self, history, n) };
+            unsafe { avx2::accumulate::<LIN, SQ>(self, history, n) };
             return;
         }
+        let sq = usize::from(LIN);
         for first in (0..n).step_by(BLOCK) {
             let block = first..(first + BLOCK).min(n);
             for q in 0..self.quads {
-                let acc = &mut self.acc[q * K * 4..(q + 1) * K * 4];
+                let acc = &mut self.acc[q * k * 4..(q + 1) * k * 4];
                 for j in block.clone() {
                     let o = &self.offsets[(q * n + j) * 4..(q * n + j) * 4 + 4];
-                    let w = &self.weights[(q * n + j) * K * 4..(q * n + j + 1) * K * 4];
+                    let c = &self.weights[(q * n + j) * 4..(q * n + j) * 4 + 4];
                     for lane in 0..4 {
                         let h = history.get(o[lane] as usize);
-                        for c in 0..K {
-                            acc[c * 4 + lane] += w[c * 4 + lane] * h;
+                        if LIN {
+                            acc[lane] += c[lane] * h;
+                        }
+                        if SQ {
+                            acc[sq * 4 + lane] += c[lane] * c[lane] * h;
                         }
                     }
                 }
@@ -252,7 +303,7 @@ impl FanOut {
 mod avx2 {
     use std::arch::x86_64::{
         __m256d, _mm_loadu_si128, _mm256_add_pd, _mm256_i32gather_pd, _mm256_loadu_pd,
-        _mm256_mul_pd, _mm256_storeu_pd,
+        _mm256_mul_pd, _mm256_setzero_pd, _mm256_storeu_pd,
     };
 
     use super::{BLOCK, FanOut, HistoryView};
@@ -264,37 +315,45 @@ mod avx2 {
     /// The CPU supports AVX2; every offset is below `history.len` and fits in an `i32`.
     #[target_feature(enable = "avx2")]
     #[inline]
-    pub(super) unsafe fn accumulate<const K: usize>(
+    pub(super) unsafe fn accumulate<const LIN: bool, const SQ: bool>(
         f: &mut FanOut,
         history: HistoryView<'_>,
         n: usize,
     ) {
+        let k = usize::from(LIN) + usize::from(SQ);
         assert!(
             f.offsets.len() >= f.quads * n * 4
-                && f.weights.len() >= f.quads * n * K * 4
-                && f.acc.len() >= f.quads * K * 4
+                && f.weights.len() >= f.quads * n * 4
+                && f.acc.len() >= f.quads * k * 4
         );
         let (offsets, weights, acc) = (f.offsets.as_ptr(), f.weights.as_ptr(), f.acc.as_mut_ptr());
+        let sq = usize::from(LIN);
         // SAFETY: AVX2 and the offsets are in bounds (contract); every pointer below stays
         // inside the buffers whose lengths are asserted above (`q < quads`, `j < n`,
-        // `c < K`).
+        // sums `< k`).
         unsafe {
             for first in (0..n).step_by(BLOCK) {
                 let end = (first + BLOCK).min(n);
                 for q in 0..f.quads {
-                    let sums = acc.add(q * K * 4);
-                    let mut a: [__m256d; K] =
-                        std::array::from_fn(|c| _mm256_loadu_pd(sums.add(c * 4)));
+                    let sums = acc.add(q * k * 4);
+                    let mut a: [__m256d; 2] = [_mm256_setzero_pd(); 2];
+                    for (c, a) in a.iter_mut().enumerate().take(k) {
+                        *a = _mm256_loadu_pd(sums.add(c * 4));
+                    }
                     for j in first..end {
                         let e = q * n + j;
                         let idx = _mm_loadu_si128(offsets.add(e * 4).cast());
                         let h = _mm256_i32gather_pd::<8>(history.ptr, idx);
-                        for (c, a) in a.iter_mut().enumerate() {
-                            let w = _mm256_loadu_pd(weights.add((e * K + c) * 4));
-                            *a = _mm256_add_pd(*a, _mm256_mul_pd(w, h));
+                        let c = _mm256_loadu_pd(weights.add(e * 4));
+                        if LIN {
+                            a[0] = _mm256_add_pd(a[0], _mm256_mul_pd(c, h));
+                        }
+                        if SQ {
+                            let w = _mm256_mul_pd(c, c);
+                            a[sq] = _mm256_add_pd(a[sq], _mm256_mul_pd(w, h));
                         }
                     }
-                    for (c, a) in a.iter().enumerate() {
+                    for (c, a) in a.iter().enumerate().take(k) {
                         _mm256_storeu_pd(sums.add(c * 4), *a);
                     }
                 }
