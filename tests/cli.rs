@@ -413,6 +413,20 @@ fn unwritable_output() {
     assert!(err.contains("/nonexistent-dir/run.h5"), "{err}");
 }
 
+#[test]
+fn unreadable_model_names_the_file_and_the_cause_once() {
+    let missing = scratch("missing-model").join("absent.toml");
+    let o = Command::new(env!("CARGO_BIN_EXE_neuromass"))
+        .args(["run", missing.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("absent.toml"), "{err}");
+    let cause = std::fs::read(&missing).unwrap_err().to_string();
+    assert_eq!(err.matches(&cause).count(), 1, "the cause once: {err}");
+}
+
 const TWO_WC_NET: &str = r#"
 duration = 100.0
 dt = 0.1

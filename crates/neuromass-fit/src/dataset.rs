@@ -195,12 +195,13 @@ pub enum DatasetError {
     #[error(transparent)]
     Mat(#[from] MatError),
     /// A file or directory could not be read.
-    #[error("cannot read `{}`: {source}", path.display())]
+    #[error("cannot read `{}`: {cause}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
-        /// The underlying I/O error.
-        source: std::io::Error,
+        /// The underlying I/O error (in the message, not a separate source, so it is
+        /// printed once).
+        cause: std::io::Error,
     },
     /// An HDF5 file could not be opened, or lacks or has a malformed dataset.
     #[error("HDF5 file `{}`: {reason}", path.display())]
@@ -910,9 +911,9 @@ pub fn load_matrix_named(path: impl AsRef<Path>, name: &str) -> Result<Vec<Vec<f
 /// integers or bools, in either byte order and C or Fortran order.
 pub fn load_npy(path: impl AsRef<Path>) -> Result<Vec<Vec<f64>>> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| DatasetError::Io {
+    let bytes = std::fs::read(path).map_err(|cause| DatasetError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
     parse_npy(&bytes).map_err(|reason| DatasetError::Format {
         path: path.to_path_buf(),
@@ -1059,9 +1060,9 @@ fn parse_npy(b: &[u8]) -> std::result::Result<Vec<Vec<f64>>, String> {
 /// line, fields separated by commas, semicolons, tabs or spaces.
 pub fn load_text(path: impl AsRef<Path>) -> Result<Vec<Vec<f64>>> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| DatasetError::Io {
+    let text = std::fs::read_to_string(path).map_err(|cause| DatasetError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
     let fail = |reason: String| DatasetError::Format {
         path: path.to_path_buf(),
@@ -1123,9 +1124,9 @@ fn file_name(path: &Path) -> String {
 }
 
 fn list_dir(dir: &Path) -> Result<Vec<PathBuf>> {
-    let io = |source| DatasetError::Io {
+    let io = |cause| DatasetError::Io {
         path: dir.to_path_buf(),
-        source,
+        cause,
     };
     std::fs::read_dir(dir)
         .map_err(io)?

@@ -43,12 +43,13 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum MatError {
     /// The file could not be read from disk.
-    #[error("cannot read `{}`: {source}", path.display())]
+    #[error("cannot read `{}`: {cause}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The underlying I/O error.
-        source: std::io::Error,
+        /// The underlying I/O error (in the message, not a separate source, so it is
+        /// printed once).
+        cause: std::io::Error,
     },
     /// The file is not a MATLAB level-5 MAT-file (or a version this reader does not handle).
     #[error("`{file}` is not a MATLAB v5 MAT-file: {reason}")]
@@ -311,9 +312,9 @@ impl MatFile {
     /// Read and parse a file from disk.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, MatError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| MatError::Io {
+        let bytes = std::fs::read(path).map_err(|cause| MatError::Io {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
         Self::parse(&bytes, &path.display().to_string())
     }

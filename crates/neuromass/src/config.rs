@@ -15,12 +15,12 @@ use neuromass_stimulus::{ExpType, Stimulus};
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read `{path}`: {source}")]
+    #[error("cannot read `{path}`: {cause}")]
     Io {
         /// The file.
         path: String,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (in the message, not a separate source, so it is printed once).
+        cause: std::io::Error,
     },
     /// The TOML is malformed or has unknown / missing fields (message includes the line).
     #[error("invalid model description{}: {message}", .path.as_ref().map(|p| format!(" `{p}`")).unwrap_or_default())]
@@ -506,9 +506,9 @@ impl RunConfig {
 
     /// Read and parse a TOML file.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Io {
             path: path.display().to_string(),
-            source,
+            cause,
         })?;
         toml::from_str(&text).map_err(|e| ConfigError::Toml {
             path: Some(path.display().to_string()),

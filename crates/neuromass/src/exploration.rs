@@ -83,9 +83,9 @@ pub struct KeepConfig {
 impl ExploreConfig {
     /// Read an exploration file (and its base model file).
     pub fn from_file(path: &Path) -> Result<(Self, RunConfig), ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Io {
             path: path.display().to_string(),
-            source,
+            cause,
         })?;
         let config: ExploreConfig = toml::from_str(&text).map_err(|e| ConfigError::Toml {
             path: Some(path.display().to_string()),
