@@ -677,10 +677,19 @@ impl Simulation {
         if (2 * history_len).saturating_mul(n_slots.max(1)) > u32::MAX as usize
             || s0 > u32::MAX as usize
         {
+            // (Lags saturate at 32 bits: the network's own delays tell the real longest.)
+            let longest = cmat
+                .as_slice()
+                .iter()
+                .zip(dmat.as_slice())
+                .filter(|(c, _)| **c != 0.0)
+                .map(|(_, d)| *d)
+                .fold(max_lag as f64 * dt, f64::max);
             return Err(ModelError::Invalid(format!(
-                "the delay history would hold {history_len} steps x {n_slots} coupled variables \
-                 ({s0} state variables); reduce the longest delay ({:.3} ms) or increase dt",
-                max_lag as f64 * dt
+                "the longest delay, {longest:.3} ms, needs a delay history of {:.0} steps x \
+                 {n_slots} coupled variables ({s0} state variables), more than 32-bit offsets \
+                 reach; reduce the longest delay or increase dt",
+                (longest / dt).round() + (sync_every + 1) as f64
             ))
             .into());
         }
@@ -1224,20 +1233,36 @@ impl Simulation {
         }
         let first = self.step / self.every + 1;
         let last = end / self.every;
-        let n_samples = last.saturating_sub(first - 1) as usize;
+        let n_samples = last.saturating_sub(first - 1);
+        // The samples are allocated up front (none inside the loop): a run too long for
+        // memory is an error before it starts.
+        let series: usize = self.recorded.iter().map(Vec::len).sum();
+        let too_large = || SimError::OutputTooLarge {
+            samples: n_samples,
+            series,
+            gib: (series + 1) as f64 * n_samples as f64 * 8.0 / (1u64 << 30) as f64,
+        };
+        let samples = usize::try_from(n_samples).map_err(|_| too_large())?;
+        let buffer = || -> Result<Vec<f64>> {
+            let mut v = Vec::new();
+            v.try_reserve_exact(samples).map_err(|_| too_large())?;
+            Ok(v)
+        };
         let mut out = RunOutput {
             dt: self.dt,
-            t: Vec::with_capacity(n_samples),
+            t: buffer()?,
             nodes: self
                 .nodes
                 .iter()
                 .zip(&self.recorded)
-                .map(|(l, rec)| NodeOutput {
-                    label: l.label.clone(),
-                    names: rec.iter().map(|&i| l.names[i].clone()).collect(),
-                    data: rec.iter().map(|_| Vec::with_capacity(n_samples)).collect(),
+                .map(|(l, rec)| {
+                    Ok(NodeOutput {
+                        label: l.label.clone(),
+                        names: rec.iter().map(|&i| l.names[i].clone()).collect(),
+                        data: rec.iter().map(|_| buffer()).collect::<Result<_>>()?,
+                    })
                 })
-                .collect(),
+                .collect::<Result<_>>()?,
         };
         if self.parts.len() > 1 {
             self.run_parallel(end, &mut out)?;

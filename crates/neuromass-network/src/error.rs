@@ -40,6 +40,18 @@ pub enum SimError {
         /// Steps the run needs.
         needed: u64,
     },
+    /// The samples a run would keep cannot be allocated.
+    #[error(
+        "the run would keep {samples} samples of each of {series} recorded variables ({gib:.1} GiB), more than can be allocated; record fewer variables, increase sampling_dt or run in shorter chunks"
+    )]
+    OutputTooLarge {
+        /// Samples per recorded variable.
+        samples: u64,
+        /// Recorded variables over all nodes.
+        series: usize,
+        /// Their size, with the time axis (GiB).
+        gib: f64,
+    },
     /// Reading or writing an HDF5 file failed.
     #[error("HDF5 error on `{path}`: {message}")]
     Hdf5 {

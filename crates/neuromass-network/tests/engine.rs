@@ -948,4 +948,23 @@ fn a_delay_too_long_for_the_history_is_a_clear_error() {
         msg.contains("delay history") && msg.contains("longest delay"),
         "{msg}"
     );
+    // The real delay, not the 32-bit lag it saturated to.
+    assert!(msg.contains("1000000000000.000 ms"), "{msg}");
+}
+
+#[test]
+fn a_run_too_long_for_memory_is_a_clear_error() {
+    let node: Node = WilsonCowanNode::default().into();
+    let net = Network::new(vec![node], SquareMatrix::zeros(1), SquareMatrix::zeros(1)).unwrap();
+    let mut sim = Simulation::new(&net, &SimulationOptions::default()).unwrap();
+    // Every step kept: 2^62 samples of each variable cannot be allocated.
+    let err = sim.run_steps(1 << 62).unwrap_err();
+    assert!(
+        matches!(err, SimError::OutputTooLarge { samples, series: 2, .. } if samples == 1 << 62),
+        "{err}"
+    );
+    assert!(err.to_string().contains("sampling_dt"), "{err}");
+    // Nothing ran: the simulation continues as if the call had not been made.
+    assert_eq!(sim.steps_done(), 0);
+    assert!(sim.run_steps(10).is_ok());
 }
