@@ -210,6 +210,19 @@ fn bad_explorations_are_clear_errors() {
         &[],
     );
     assert!(err.contains("empty"), "{err}");
+    // Values that are neither a list nor a range say what they may be.
+    let err = run(
+        "shape",
+        &SPEC.replace(
+            "{ start = 0.0, stop = 2.0, num = 12 }",
+            "{ low = 0.0, high = 2.0 }",
+        ),
+        &[],
+    );
+    assert!(
+        err.contains("a list of numbers, or a range { start, stop, num, scale }"),
+        "{err}"
+    );
     let seq = SPEC.replace("kind = \"grid\"", "kind = \"sequence\"");
     let err = run("sequence", &seq, &[]);
     assert!(err.contains("10 values") && err.contains("12"), "{err}");

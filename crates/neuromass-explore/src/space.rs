@@ -7,7 +7,10 @@ use neuromass_stimulus::random::{NoiseStream, stream_key};
 
 /// Values of one explored parameter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a list of numbers, or a range { start, stop, num, scale } (scale: linspace, logspace; for random spaces uniform, log_uniform)"
+)]
 pub enum Values {
     /// Explicit values.
     List(Vec<f64>),
