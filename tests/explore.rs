@@ -183,6 +183,18 @@ fn shards_merge_to_the_single_process_file() {
         &ExplorationResults::open(&merged).unwrap(),
         &ExplorationResults::open(&single).unwrap(),
     );
+    // A shard whose journal is gone cannot be merged, and the error says why.
+    std::fs::remove_file(dir.join("shard1.h5.journal")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_neuromass"))
+        .args(&args)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("shard1.h5") && err.contains("journal") && err.contains("missing"),
+        "{err}"
+    );
 }
 
 #[test]

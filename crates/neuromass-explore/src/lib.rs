@@ -504,6 +504,13 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<()> {
     let mut indexes = Vec::new();
     for s in shards {
         let path = journal_path(s);
+        if !path.exists() {
+            return Err(ExploreError::Output(format!(
+                "cannot merge `{}`: its journal `{}` is missing (merge reads the journal each shard keeps next to its output)",
+                s.display(),
+                path.display()
+            )));
+        }
         let index = scan_journal(&path)?;
         let h: Header =
             serde_json::from_str(&index.header).map_err(|e| ExploreError::Output(e.to_string()))?;
