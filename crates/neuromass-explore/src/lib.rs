@@ -60,7 +60,8 @@ pub trait Model: Sync {
     /// the first point); the message names the bad path.
     fn check(&self, paths: &[String], first: &[f64]) -> std::result::Result<(), String>;
     /// Run at `point` (`(path, value)` pairs) with `seed`; the named results to keep, or
-    /// the failure message.
+    /// the failure message. A run that panics is recorded as failed with the panic's
+    /// message (the exploration goes on).
     fn run(&self, point: &[(String, f64)], seed: u64) -> std::result::Result<Vec<Item>, String>;
     /// How many runs [`run_batch`](Self::run_batch) would like at once (e.g. to integrate
     /// small models side by side); 1 by default.
@@ -334,7 +335,7 @@ impl Exploration {
                             (point, header.seeds[run])
                         })
                         .collect();
-                    for (&run, result) in runs.iter().zip(model.run_batch(&batch)) {
+                    for (&run, result) in runs.iter().zip(run_batch_guarded(model, &batch)) {
                         let outcome = match result {
                             Ok(items) => Outcome::Done(items),
                             Err(message) => Outcome::Failed(message),
@@ -359,6 +360,34 @@ impl Exploration {
             computed,
             elapsed: started.elapsed(),
         })
+    }
+}
+
+/// [`Model::run_batch`], with a run that panics recorded as failed (the exploration goes
+/// on): when a batch panics, its runs are run one by one, so only the runs that panic
+/// themselves fail, with the panic's message.
+fn run_batch_guarded(model: &impl Model, batch: &[(Vec<(String, f64)>, u64)]) -> Vec<RunResult> {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let panicked = |payload: Box<dyn std::any::Any + Send>| -> String {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".into());
+        format!("the run panicked: {what}")
+    };
+    // (A panicking run leaves nothing behind that later runs read: each run builds its
+    // own model from the point.)
+    match catch_unwind(AssertUnwindSafe(|| model.run_batch(batch))) {
+        Ok(results) => results,
+        Err(_) if batch.len() > 1 => batch
+            .iter()
+            .map(|(point, seed)| {
+                catch_unwind(AssertUnwindSafe(|| model.run(point, *seed)))
+                    .unwrap_or_else(|payload| Err(panicked(payload)))
+            })
+            .collect(),
+        Err(payload) => vec![Err(panicked(payload))],
     }
 }
 
@@ -626,6 +655,58 @@ mod tests {
                 .collect()
         };
         assert_eq!(bits(a), bits(b));
+    }
+
+    /// A model whose run panics at one point (in a batch and alone).
+    struct Panicky;
+    impl Model for Panicky {
+        fn describe(&self) -> serde_json::Value {
+            serde_json::json!({"model": "panicky"})
+        }
+        fn check(&self, _paths: &[String], _first: &[f64]) -> std::result::Result<(), String> {
+            Ok(())
+        }
+        fn run(&self, point: &[(String, f64)], _seed: u64) -> RunResult {
+            let (a, b) = (point[0].1, point[1].1);
+            if a == 1.0 && b == 2.0 {
+                panic!("no model for a = {a}, b = {b}");
+            }
+            Ok(vec![Item::scalar("y", a + 10.0 * b)])
+        }
+        fn batch_size(&self) -> usize {
+            4
+        }
+    }
+
+    /// A run that panics is recorded as failed with the panic's message; the other runs of
+    /// its batch and of the exploration are done, whatever the thread count.
+    #[test]
+    fn a_panicking_run_is_recorded_as_failed_and_the_exploration_goes_on() {
+        let dir = scratch("panic");
+        for threads in [1, 2] {
+            let out = dir.join(format!("panic{threads}.h5"));
+            let report = Exploration::new(space())
+                .threads(threads)
+                .quiet(true)
+                .run(&Panicky, &out, Mode::Force)
+                .unwrap();
+            assert_eq!((report.done, report.failed), (12, 1));
+            let r = ExplorationResults::open(&out).unwrap();
+            for (run, point) in r.params.iter().enumerate() {
+                let (a, b) = (point[0], point[1]);
+                if (a, b) == (1.0, 2.0) {
+                    assert_eq!(r.status[run], 2);
+                    assert!(
+                        r.messages[run].contains("panicked: no model for a = 1, b = 2"),
+                        "{}",
+                        r.messages[run]
+                    );
+                } else {
+                    assert_eq!(r.status[run], 1);
+                    assert_eq!(r.row("y", run), Some(&[a + 10.0 * b][..]));
+                }
+            }
+        }
     }
 
     /// A journal cut at any byte (what `kill -9` leaves) resumes to the file of an
