@@ -266,6 +266,16 @@ fn unknown_model_and_parameters() {
         &["--set", "a:1"],
     );
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("PATH=VALUE"));
+    let (o, _) = run_toml(
+        "set-seed",
+        "duration = 10\ndt = 0.1\n[[nodes]]\nmodel = \"hopf\"\n",
+        &["--set", "seed=-3"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("seed=-3") && err.contains("integer from 0"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -524,11 +524,12 @@ impl RunConfig {
             .ok_or_else(|| ConfigError::Override(spec.into()))?;
         let (path, value) = (path.trim(), value.trim());
         if path == "seed" {
-            self.seed = Some(
-                value
-                    .parse()
-                    .map_err(|_| ConfigError::Override(spec.into()))?,
-            );
+            self.seed = Some(value.parse().map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "invalid override `{spec}`: the seed must be an integer from 0 to {}",
+                    u64::MAX
+                ))
+            })?);
             return Ok(());
         }
         let v: f64 = value
