@@ -376,8 +376,9 @@ fn run_batch_guarded(model: &impl Model, batch: &[(Vec<(String, f64)>, u64)]) ->
             .unwrap_or_else(|| "(no message)".into());
         format!("the run panicked: {what}")
     };
-    // (A panicking run leaves nothing behind that later runs read: each run builds its
-    // own model from the point.)
+    // Unwind safety: the runs share only `&Model`. The built-in models build everything a
+    // run touches from its point; a user's model with shared state (behind locks) sees a
+    // poisoned lock in its later runs, which then fail too, each with its message.
     match catch_unwind(AssertUnwindSafe(|| model.run_batch(batch))) {
         Ok(results) => results,
         Err(_) if batch.len() > 1 => batch
