@@ -16,9 +16,9 @@
 //!
 //! Each figure is the best of a few repetitions (the least disturbed by other work on the
 //! machine; the notes give the median too); on a shared machine they are still noisy. The
-//! two-thread rows (`aln-2t`, and the one-thread rounds of `explore`) alternate with one
-//! thread and with two independent one-thread runs at once, so their notes also give the
-//! machine's ceiling for two threads and the share of it the two threads reach.
+//! two-thread rows (`aln-2t`, `explore`) alternate with one thread and with two independent
+//! one-thread runs at once, so their notes also give the machine's ceiling for two threads
+//! and the share of it the two threads reach.
 //!
 //! ```no_run
 //! use neuromass::bench::{BenchOptions, run};
