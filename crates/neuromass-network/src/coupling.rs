@@ -23,7 +23,7 @@
 //! identical masses run as one 4-lane read ([`SingleQuad`]), and a dense additive network
 //! coupling (a connectome with at least half its entries non-zero, 16 nodes or more) is
 //! evaluated source by source, four targets per vector, each target summing its sources in
-//! order (module [`fan_out`]): each source's delay ring is read by all targets while it is
+//! order (module [`fan_out`]): each source's delayed values are read by all targets while they are
 //! in the cache.
 
 use std::collections::HashMap;

@@ -255,12 +255,8 @@ pub struct Simulation {
     part_of: Vec<usize>,
     /// State index of each history slot.
     slot_state: Vec<usize>,
-    /// Delay history: one ring of `history_len` values per slot, stored twice in a row
-    /// (`2 * history_len` values per slot) so a delayed read never wraps around; the value
-    /// of slot `s` at ring position `p` is at `s * 2 * history_len + p` (and `+
-    /// history_len`). Each variable's past is contiguous, so a step's reads of one
-    /// source at different delays share cache lines, as do consecutive steps' reads.
-    history: Vec<f64>,
+    /// Delay history (see [`History`]).
+    history: History,
     history_len: usize,
     /// The longest delay (steps): a step reads the newest `max_lag + 1` rows.
     max_lag: usize,
@@ -674,7 +670,7 @@ impl Simulation {
         let history_len = max_lag + sync_every + 1;
         let n_slots = slot_state.len();
         // Term offsets and state indices are stored in 32 bits.
-        if (2 * history_len).saturating_mul(n_slots.max(1)) > u32::MAX as usize
+        if (2 * history_len).saturating_mul(History::stride(n_slots).max(1)) > u32::MAX as usize
             || s0 > u32::MAX as usize
         {
             // (Lags saturate at 32 bits: the network's own delays tell the real longest.)
@@ -694,8 +690,8 @@ impl Simulation {
             .into());
         }
         for plan in &mut plans {
-            // Offsets count from the newest ring position (see `ring_view`).
-            plan.set_offsets(|src, lag| slot_of[src] * 2 * history_len + history_len - lag);
+            // Offsets count from the newest row's view (see `History::view`).
+            plan.set_offsets(|src, lag| History::offset(n_slots, history_len, slot_of[src], lag));
         }
         let parts: Vec<Part> = plans
             .into_iter()
@@ -738,13 +734,11 @@ impl Simulation {
                 }
             })
             .collect();
-        let history: Vec<f64> = slot_state
+        let initial: Vec<f64> = slot_state
             .iter()
-            .flat_map(|&ix| {
-                let v = if ix == NO_SLOT { 0.0 } else { state[ix] };
-                std::iter::repeat_n(v, 2 * history_len)
-            })
+            .map(|&ix| if ix == NO_SLOT { 0.0 } else { state[ix] })
             .collect();
+        let history = History::new(&initial, history_len);
 
         // 5. What to record.
         let recorded = match &options.variables {
@@ -1058,7 +1052,7 @@ impl Simulation {
         // neither on the ring position nor on how the nodes were split between threads.
         for r in (0..rows).rev() {
             let position = (self.head + len - r) % len;
-            history.extend(slots.iter().map(|&k| self.history[k * 2 * len + position]));
+            history.extend(slots.iter().map(|&k| self.history.get(position, k)));
         }
         Checkpoint {
             step: self.step,
@@ -1106,7 +1100,6 @@ impl Simulation {
         for (&i, &v) in engine_order.zip(&checkpoint.state) {
             self.state[i] = v;
         }
-        let len = self.history_len;
         let slots = self.slots_in_node_order();
         for (row, values) in checkpoint
             .history
@@ -1114,8 +1107,7 @@ impl Simulation {
             .enumerate()
         {
             for (&k, &v) in slots.iter().zip(values) {
-                self.history[k * 2 * len + row] = v;
-                self.history[k * 2 * len + row + len] = v;
+                self.history.set(row, k, v);
             }
         }
         for part in &mut self.parts {
@@ -1293,11 +1285,10 @@ impl Simulation {
     #[inline]
     fn advance(&mut self) -> Result<()> {
         let len = self.history_len;
-        // (Without delayed variables the history is empty.)
-        let history = &self.history[ring_view(self.head).min(self.history.len())..];
+        let history = self.history.view(self.head);
         for part in &mut self.parts {
             part.coupling.apply(
-                HistoryView::new(history),
+                history,
                 &self.state[part.state.clone()],
                 &mut self.inputs[part.inputs.clone()],
             );
@@ -1354,12 +1345,8 @@ impl Simulation {
         self.head = head;
         for part in &self.parts {
             for &(slot, state, n) in &part.slot_runs {
-                let rings =
-                    self.history[slot * 2 * len..(slot + n) * 2 * len].chunks_exact_mut(2 * len);
-                for (ring, &v) in rings.zip(&self.state[state..state + n]) {
-                    ring[head] = v;
-                    ring[head + len] = v;
-                }
+                self.history
+                    .set_run(head, slot, &self.state[state..state + n]);
             }
         }
         Ok(())
@@ -1370,7 +1357,7 @@ impl Simulation {
         // Each thread reads and writes its own copy of the history; the values it computes
         // reach the others through its staging rows (contiguous, so few cache lines move
         // between cores), copied into their copies at each meeting.
-        let mut replicas: Vec<Vec<f64>> = self.parts.iter().map(|_| self.history.clone()).collect();
+        let mut replicas: Vec<History> = self.parts.iter().map(|_| self.history.clone()).collect();
         let own: Vec<usize> = self
             .parts
             .iter()
@@ -1526,7 +1513,7 @@ impl Simulation {
         self.signals = signals.into_iter().map(|s| s.1).collect();
         // Every copy holds every value after the last meeting.
         if let Some(copy) = replicas.first() {
-            self.history.copy_from_slice(copy);
+            self.history.clone_from(copy);
         }
         // A part that diverged stopped at that step; the others ran on to the meeting.
         // The run fails at the earliest divergence, reported from the parts that diverged
@@ -1878,7 +1865,7 @@ struct PartJob<'a> {
     /// The sample times (kept by the first part).
     times: Option<&'a mut Vec<f64>>,
     /// This part's copy of the delay history.
-    history: &'a mut [f64],
+    history: &'a mut History,
     step: u64,
     head: usize,
     /// This part's index (its place at the meetings).
@@ -1919,12 +1906,8 @@ impl PartJob<'_> {
             let bank = meetings % 2;
             let mut finite = true;
             while finite && self.step < until {
-                let start = ring_view(self.head).min(self.history.len());
-                part.coupling.apply(
-                    HistoryView::new(&self.history[start..]),
-                    self.state,
-                    self.inputs,
-                );
+                part.coupling
+                    .apply(self.history.view(self.head), self.state, self.inputs);
                 // Noise assigns its channels; signals add, so they need the others cleared
                 // (as on one thread).
                 if !self.signals.is_empty() {
@@ -1966,11 +1949,8 @@ impl PartJob<'_> {
                     unsafe { shared.staging[self.index].rows_mut(row..row + own) }.iter_mut();
                 for &(slot, state, n) in &part.slot_runs {
                     let values = &self.state[state - s0..state - s0 + n];
-                    let rings = self.history[slot * 2 * len..(slot + n) * 2 * len]
-                        .chunks_exact_mut(2 * len);
-                    for ((ring, &v), cell) in rings.zip(values).zip(&mut staged) {
-                        ring[next] = v;
-                        ring[next + len] = v;
+                    self.history.set_run(next, slot, values);
+                    for (&v, cell) in values.iter().zip(&mut staged) {
                         *cell = v;
                     }
                 }
@@ -2029,7 +2009,7 @@ impl PartJob<'_> {
             }
             // The others' values of this interval, into this part's copy: each bank
             // copied at once (its cache lines come from the other core together), then
-            // spread over the rings.
+            // into the history rows.
             let steps = (self.step - first_step) as usize;
             for (q, (staged, runs)) in shared.staging.iter().zip(&shared.runs).enumerate() {
                 if q == self.index {
@@ -2041,16 +2021,12 @@ impl PartJob<'_> {
                 // SAFETY: part `q` wrote this bank before the meeting and writes the other
                 // bank until the next one, which this thread reaches only after this copy.
                 incoming.copy_from_slice(unsafe { staged.rows(first..first + steps * n_own) });
-                for (s, values) in incoming.chunks_exact(n_own.max(1)).enumerate() {
+                for (s, mut values) in incoming.chunks_exact(n_own.max(1)).enumerate() {
                     let position = (first_head + 1 + s) % len;
-                    let mut values = values.iter();
                     for &(slot, _, n) in runs.iter() {
-                        let rings = self.history[slot * 2 * len..(slot + n) * 2 * len]
-                            .chunks_exact_mut(2 * len);
-                        for (ring, &v) in rings.zip(&mut values) {
-                            ring[position] = v;
-                            ring[position + len] = v;
-                        }
+                        let (run, rest) = values.split_at(n);
+                        self.history.set_run(position, slot, run);
+                        values = rest;
                     }
                 }
             }
@@ -2135,11 +2111,92 @@ impl SpinBarrier {
 #[repr(align(128))]
 struct CacheLine<T>(T);
 
-/// Where the history a step reads starts when `head` is the newest ring position: term
-/// offsets `slot * 2 * len + len - lag` count from there, so the value `lag` steps back of
-/// every slot is read at ring position `head + len - lag`, in the mirrored half past the
-/// wrap-around (`lag <= max_lag < len`).
-#[inline]
-fn ring_view(head: usize) -> usize {
-    head
+/// Values of one cache line: the history's rows start on line boundaries.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(C, align(64))]
+struct Line([f64; 8]);
+
+/// The delay history of the coupled variables ("slots"): a ring of `len` rows, one row per
+/// step holding every slot's value (`[row][slot]`), each row stored twice (rows `p` and
+/// `p + len`) so the rows a step reads never wrap around.
+///
+/// A step writes one row: a few contiguous runs of values, not one cache line per slot.
+/// Rows are padded to whole cache lines, so the values of eight consecutive slots at one
+/// delay share a line.
+#[derive(Debug, Clone, Default)]
+struct History {
+    lines: Vec<Line>,
+    /// Values per row (the slots, rounded up to a whole number of lines).
+    stride: usize,
+    /// Rows of the ring.
+    len: usize,
+}
+
+impl History {
+    /// Values per row for `slots` slots.
+    fn stride(slots: usize) -> usize {
+        slots.div_ceil(8) * 8
+    }
+
+    /// The offset of slot `slot`'s value `lag` steps back, counted from [`view`](Self::view)
+    /// (`slots` slots, `len` rows; `lag < len`).
+    fn offset(slots: usize, len: usize, slot: usize, lag: usize) -> usize {
+        (len - lag) * Self::stride(slots) + slot
+    }
+
+    /// A ring of `len` rows, each holding `initial`.
+    fn new(initial: &[f64], len: usize) -> Self {
+        let stride = Self::stride(initial.len());
+        let mut history = History {
+            lines: vec![Line::default(); 2 * len * stride / 8],
+            stride,
+            len,
+        };
+        for row in 0..len {
+            history.set_run(row, 0, initial);
+        }
+        history
+    }
+
+    fn values(&self) -> &[f64] {
+        // SAFETY: a `Line` is eight `f64`s without padding (`repr(C)`).
+        unsafe { std::slice::from_raw_parts(self.lines.as_ptr().cast(), 8 * self.lines.len()) }
+    }
+
+    fn values_mut(&mut self) -> &mut [f64] {
+        // SAFETY: as in `values`.
+        unsafe {
+            std::slice::from_raw_parts_mut(self.lines.as_mut_ptr().cast(), 8 * self.lines.len())
+        }
+    }
+
+    /// What a step reads when `head` is the newest row: slot `s`'s value `lag` steps back
+    /// is at [`offset`](Self::offset), in row `head + len - lag` (the mirrored half past
+    /// the wrap-around; `lag < len`).
+    #[inline]
+    fn view(&self, head: usize) -> HistoryView<'_> {
+        let values = self.values();
+        HistoryView::new(&values[(head * self.stride).min(values.len())..])
+    }
+
+    /// Set slots `slot ..` of ring row `row` (and its mirror) to `values`.
+    #[inline]
+    fn set_run(&mut self, row: usize, slot: usize, values: &[f64]) {
+        let (stride, len) = (self.stride, self.len);
+        let all = self.values_mut();
+        let first = row * stride + slot;
+        all[first..first + values.len()].copy_from_slice(values);
+        let mirror = (row + len) * stride + slot;
+        all[mirror..mirror + values.len()].copy_from_slice(values);
+    }
+
+    /// Set slot `slot` of ring row `row` (and its mirror).
+    fn set(&mut self, row: usize, slot: usize, value: f64) {
+        self.set_run(row, slot, &[value]);
+    }
+
+    /// Slot `slot`'s value in ring row `row`.
+    fn get(&self, row: usize, slot: usize) -> f64 {
+        self.values()[row * self.stride + slot]
+    }
 }

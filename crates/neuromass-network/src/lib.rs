@@ -9,7 +9,8 @@
 //!
 //! Design: masses of one concrete type are integrated together over contiguous arrays
 //! (one statically dispatched loop per type); the delay history holds only the variables
-//! that couplings read, one ring per variable (`[slot][step]`); all indices, weights and delays in steps
+//! that couplings read, one row per step (`[step][slot]`, a ring of rows); all indices,
+//! weights and delays in steps
 //! are resolved when the [`Simulation`] is built, and a step allocates nothing.
 //!
 //! ```

@@ -1,10 +1,11 @@
 //! Dense network couplings evaluated source by source ("fan-out").
 //!
 //! A dense network coupling reads, every step, one delayed value per (target, source)
-//! pair. Read target by target, consecutive reads land in different sources' delay rings,
+//! pair. Read target by target, consecutive reads land in different sources' history,
 //! so the whole history passes through the cache every step. Here the targets are taken
 //! four at a time (the lanes of a vector) and the sources in blocks of [`BLOCK`]: each
-//! block's rings stay in the L1 cache while all targets read them, and each target's sum
+//! block's delayed values (one cache line per history row when the block's slots are
+//! consecutive) stay in the L1 cache while all targets read them, and each target's sum
 //! still runs over the sources in order (`((0 + w_0 h_0) + w_1 h_1) + ...`, one weight
 //! column at a time), whatever the blocking, the lanes or the CPU.
 //!
@@ -21,7 +22,7 @@
 use super::{HistoryView, Write, store};
 use neuromass_core::WeightTransform;
 
-/// Sources whose rings are read together by all targets before the next block's.
+/// Sources whose history is read by all targets before the next block's.
 const BLOCK: usize = 8;
 
 /// The sums a fan-out computes per target: over `C_ij h_j` and/or over `C_ij^2 h_j`, in
@@ -209,13 +210,12 @@ impl FanOut {
             let j = if self.min_lag[j] == u32::MAX { any } else { j };
             self.source_state[j] as usize
         };
-        let base: Vec<usize> = (0..n).map(|j| offset(src(j), 0)).collect();
+        let sources: Vec<usize> = (0..n).map(src).collect();
         let mut max = 0;
         for quad in self.offsets.chunks_exact_mut(n * 4) {
-            for (entries, &b) in quad.chunks_exact_mut(4).zip(&base) {
+            for (entries, &s) in quad.chunks_exact_mut(4).zip(&sources) {
                 for o in entries {
-                    // offset(src, lag) = offset(src, 0) - lag (offsets count back in time).
-                    let v = b - *o as usize;
+                    let v = offset(s, *o as usize);
                     max = max.max(v);
                     *o = v as u32;
                 }
