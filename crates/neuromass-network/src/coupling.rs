@@ -1266,10 +1266,11 @@ mod tests {
     fn dense_couplings_sum_each_target_over_its_sources_in_order() {
         use WeightTransform::{Linear, Squared};
         let mut rng = 5u64;
-        // 21 sources (source 4 lacks the variable), 9 targets (target 6 reads nothing,
-        // target 7 is skipped), lags 0..5, the value `lag` steps back of source `j` at
-        // history offset `10 j + 5 - lag`.
-        let (n, targets) = (21, 9);
+        // 21 sources (source 4 lacks the variable), 23 targets (target 6 reads nothing,
+        // target 7 is skipped; six quads, the last one partial: the vector kernel sums
+        // four quads side by side, then one at a time), lags 0..5, the value `lag` steps
+        // back of source `j` at history offset `10 j + 5 - lag`.
+        let (n, targets) = (21, 23);
         let sources: Vec<u32> = (0..n as u32)
             .map(|j| if j == 4 { u32::MAX } else { j })
             .collect();

@@ -308,7 +308,11 @@ mod avx2 {
 
     use super::{BLOCK, FanOut, HistoryView};
 
-    /// [`FanOut::accumulate`] four targets at a time.
+    /// Quads summed side by side: each quad's sums are a chain of dependent additions (one
+    /// per source, in order), so several quads in flight keep the adder busy.
+    const WIDTH: usize = 4;
+
+    /// [`FanOut::accumulate`] four targets at a time, [`WIDTH`] quads side by side.
     ///
     /// # Safety
     ///
@@ -326,36 +330,72 @@ mod avx2 {
                 && f.weights.len() >= f.quads * n * 4
                 && f.acc.len() >= f.quads * k * 4
         );
-        let (offsets, weights, acc) = (f.offsets.as_ptr(), f.weights.as_ptr(), f.acc.as_mut_ptr());
-        let sq = usize::from(LIN);
-        // SAFETY: AVX2 and the offsets are in bounds (contract); every pointer below stays
-        // inside the buffers whose lengths are asserted above (`q < quads`, `j < n`,
-        // sums `< k`).
+        let quads = f.quads;
+        // SAFETY: AVX2 and the offsets are in bounds (contract); `quads` quads from `first`
+        // stay inside the buffers (asserted above).
         unsafe {
             for first in (0..n).step_by(BLOCK) {
                 let end = (first + BLOCK).min(n);
-                for q in 0..f.quads {
-                    let sums = acc.add(q * k * 4);
-                    let mut a: [__m256d; 2] = [_mm256_setzero_pd(); 2];
-                    for (c, a) in a.iter_mut().enumerate().take(k) {
-                        *a = _mm256_loadu_pd(sums.add(c * 4));
+                let mut q = 0;
+                while q + WIDTH <= quads {
+                    quads_side_by_side::<LIN, SQ, WIDTH>(f, history, n, q, first..end);
+                    q += WIDTH;
+                }
+                while q < quads {
+                    quads_side_by_side::<LIN, SQ, 1>(f, history, n, q, first..end);
+                    q += 1;
+                }
+            }
+        }
+    }
+
+    /// Add sources `sources` into the sums of quads `q .. q + W`, each quad's lanes summing
+    /// the sources in order.
+    ///
+    /// # Safety
+    ///
+    /// As for [`accumulate`]; quads `q .. q + W` and `sources` are in range.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    unsafe fn quads_side_by_side<const LIN: bool, const SQ: bool, const W: usize>(
+        f: &mut FanOut,
+        history: HistoryView<'_>,
+        n: usize,
+        q: usize,
+        sources: std::ops::Range<usize>,
+    ) {
+        let k = usize::from(LIN) + usize::from(SQ);
+        let sq = usize::from(LIN);
+        let (offsets, weights, acc) = (f.offsets.as_ptr(), f.weights.as_ptr(), f.acc.as_mut_ptr());
+        // SAFETY: AVX2 (contract); quad `q + w < quads`, sources `< n` and sums `< k` keep
+        // every pointer inside the buffers (checked by the caller); offsets are in bounds.
+        unsafe {
+            let mut a: [[__m256d; 2]; W] = [[_mm256_setzero_pd(); 2]; W];
+            for (w, a) in a.iter_mut().enumerate() {
+                let sums = acc.add((q + w) * k * 4);
+                for (c, a) in a.iter_mut().enumerate().take(k) {
+                    *a = _mm256_loadu_pd(sums.add(c * 4));
+                }
+            }
+            for j in sources {
+                for (w, a) in a.iter_mut().enumerate() {
+                    let e = (q + w) * n + j;
+                    let idx = _mm_loadu_si128(offsets.add(e * 4).cast());
+                    let h = _mm256_i32gather_pd::<8>(history.ptr, idx);
+                    let c = _mm256_loadu_pd(weights.add(e * 4));
+                    if LIN {
+                        a[0] = _mm256_add_pd(a[0], _mm256_mul_pd(c, h));
                     }
-                    for j in first..end {
-                        let e = q * n + j;
-                        let idx = _mm_loadu_si128(offsets.add(e * 4).cast());
-                        let h = _mm256_i32gather_pd::<8>(history.ptr, idx);
-                        let c = _mm256_loadu_pd(weights.add(e * 4));
-                        if LIN {
-                            a[0] = _mm256_add_pd(a[0], _mm256_mul_pd(c, h));
-                        }
-                        if SQ {
-                            let w = _mm256_mul_pd(c, c);
-                            a[sq] = _mm256_add_pd(a[sq], _mm256_mul_pd(w, h));
-                        }
+                    if SQ {
+                        let cc = _mm256_mul_pd(c, c);
+                        a[sq] = _mm256_add_pd(a[sq], _mm256_mul_pd(cc, h));
                     }
-                    for (c, a) in a.iter().enumerate().take(k) {
-                        _mm256_storeu_pd(sums.add(c * 4), *a);
-                    }
+                }
+            }
+            for (w, a) in a.iter().enumerate() {
+                let sums = acc.add((q + w) * k * 4);
+                for (c, a) in a.iter().enumerate().take(k) {
+                    _mm256_storeu_pd(sums.add(c * 4), *a);
                 }
             }
         }
