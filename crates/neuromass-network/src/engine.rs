@@ -2185,6 +2185,12 @@ impl History {
         let (stride, len) = (self.stride, self.len);
         let all = self.values_mut();
         let first = row * stride + slot;
+        if let [v] = values {
+            // (A run of one, common in small heterogeneous networks: no copy call.)
+            all[first] = *v;
+            all[first + len * stride] = *v;
+            return;
+        }
         all[first..first + values.len()].copy_from_slice(values);
         let mirror = (row + len) * stride + slot;
         all[mirror..mirror + values.len()].copy_from_slice(values);
