@@ -457,7 +457,7 @@ impl<'a> HistoryView<'a> {
 
     /// The value at `offset` (panics beyond the end).
     #[inline(always)]
-    fn get(self, offset: usize) -> f64 {
+    pub(crate) fn get(self, offset: usize) -> f64 {
         assert!(offset < self.len, "history offset out of range");
         // SAFETY: in bounds (checked); the constructor's contract excludes concurrent
         // writes to what is read.

@@ -2206,3 +2206,45 @@ impl History {
         self.values()[row * self.stride + slot]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::History;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// After any number of steps (the ring wraps around), a step reads slot `s`'s value
+        /// `lag` steps back at `History::offset` from `History::view(head)`: the value
+        /// written `lag` steps before the newest row, or the initial value before that.
+        #[test]
+        fn a_step_reads_what_was_written_lag_steps_back(
+            slots in 1usize..20,
+            len in 1usize..12,
+            steps in 0usize..40,
+        ) {
+            let value = |step: usize, slot: usize| (1000 * step + slot) as f64;
+            let initial: Vec<f64> = (0..slots).map(|s| -(s as f64) - 1.0).collect();
+            let mut history = History::new(&initial, len);
+            let mut head = 0;
+            for step in 1..=steps {
+                head = (head + 1) % len;
+                let row: Vec<f64> = (0..slots).map(|s| value(step, s)).collect();
+                // Written as two runs, as a step writes a part's slots.
+                let (a, b) = row.split_at(slots / 2);
+                history.set_run(head, 0, a);
+                history.set_run(head, slots / 2, b);
+            }
+            let view = history.view(head);
+            for slot in 0..slots {
+                for lag in 0..len {
+                    let expected = match steps.checked_sub(lag) {
+                        Some(step) if step > 0 => value(step, slot),
+                        _ => initial[slot],
+                    };
+                    let got = view.get(History::offset(slots, len, slot, lag));
+                    prop_assert_eq!(got, expected, "slot {}, lag {}", slot, lag);
+                }
+            }
+        }
+    }
+}
