@@ -2235,11 +2235,11 @@ mod tests {
                 history.set_run(head, slots / 2, b);
             }
             let view = history.view(head);
-            for slot in 0..slots {
+            for (slot, &before) in initial.iter().enumerate() {
                 for lag in 0..len {
                     let expected = match steps.checked_sub(lag) {
                         Some(step) if step > 0 => value(step, slot),
-                        _ => initial[slot],
+                        _ => before,
                     };
                     let got = view.get(History::offset(slots, len, slot, lag));
                     prop_assert_eq!(got, expected, "slot {}, lag {}", slot, lag);
