@@ -1894,8 +1894,6 @@ impl PartJob<'_> {
         let (b0, blocks) = (part.blocks.start, &mut *self.blocks);
         let mut meetings = 0;
         let own: usize = part.slot_runs.iter().map(|r| r.2).sum();
-        // The largest bank of another part, copied here at each meeting.
-        let mut incoming = vec![0.0; shared.staging.iter().map(|s| s.len / 2).max().unwrap_or(0)];
         // The calling thread's view of every part's observed row of one step.
         let mut rows: Vec<&[f64]> = Vec::with_capacity(shared.observed.len());
         while self.step < shared.end {
@@ -2007,9 +2005,8 @@ impl PartJob<'_> {
             if shared.diverged.load(Ordering::Relaxed) {
                 return (self.step, self.head, !finite);
             }
-            // The others' values of this interval, into this part's copy: each bank
-            // copied at once (its cache lines come from the other core together), then
-            // into the history rows.
+            // The others' values of this interval, into this part's copy: each staged row
+            // goes into its history row as the same contiguous runs.
             let steps = (self.step - first_step) as usize;
             for (q, (staged, runs)) in shared.staging.iter().zip(&shared.runs).enumerate() {
                 if q == self.index {
@@ -2017,10 +2014,9 @@ impl PartJob<'_> {
                 }
                 let n_own: usize = runs.iter().map(|r| r.2).sum();
                 let first = bank * every as usize * n_own;
-                let incoming = &mut incoming[..steps * n_own];
                 // SAFETY: part `q` wrote this bank before the meeting and writes the other
                 // bank until the next one, which this thread reaches only after this copy.
-                incoming.copy_from_slice(unsafe { staged.rows(first..first + steps * n_own) });
+                let incoming = unsafe { staged.rows(first..first + steps * n_own) };
                 for (s, mut values) in incoming.chunks_exact(n_own.max(1)).enumerate() {
                     let position = (first_head + 1 + s) % len;
                     for &(slot, _, n) in runs.iter() {
